@@ -15,6 +15,7 @@ let package = Package(
     name: "tierserve",
     platforms: [.macOS(.v14)],
     products: [
+        .executable(name: "job", targets: ["job"]),
     ],
     targets: [
         // Layer 1: one system library target per Debian C library.
@@ -30,14 +31,19 @@ let package = Package(
         // Layer 2: foundations.
         .target(name: "Archives", dependencies: ["CZlib"]),
         .target(name: "Logging"),
+        .target(name: "Digests", dependencies: ["COpenSSL"]),
 
         // Layer 3: domain.
+        .target(name: "Inference", dependencies: ["Archives", "Digests", "COpenBLAS", "CPNG"]),
 
         // Layer 4: components.
+        .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
 
         // Layer 5: executables.
+        .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
 
         .testTarget(name: "ShimTests", dependencies: ["CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CZlib", "COpenBLAS", "CPNG"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
     ]
 )

@@ -1,0 +1,198 @@
+import Digests
+import Foundation
+
+/// A trained network ready to classify images: its metadata, its layers with their weights, and the
+/// normalization it was trained with.
+public struct Model: Sendable {
+    /// What the model is, as training described it.
+    public let metadata: ModelMetadata
+    private let layers: [Layer]
+
+    /// How many images go through the layers at once; bounds the memory of the im2col matrices.
+    public static let batchSize = 256
+
+    /// Loads the model described by the metadata file at `metadataURL` and the weights file beside it.
+    ///
+    /// The weights' SHA-256 must match the metadata, every tensor a layer names must exist with the shape
+    /// the layer needs, and the layers must chain from the input geometry to one logit per class.
+    ///
+    /// - Throws: `InferenceError` naming the file and what is wrong with it.
+    public static func load(metadataAt metadataURL: URL) throws(InferenceError) -> Model {
+        let metadataBytes = try readFile(metadataURL, what: "model metadata")
+        let metadata: ModelMetadata
+        do {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            metadata = try decoder.decode(ModelMetadata.self, from: Data(metadataBytes))
+        } catch {
+            throw InferenceError(.corrupt, "\(metadataURL.path) is not model metadata: \(Self.describe(error))")
+        }
+        guard metadata.format == ModelMetadata.supportedFormat else {
+            throw InferenceError(
+                .unsupported,
+                "\(metadataURL.path) has format \"\(metadata.format)\"; expected \"\(ModelMetadata.supportedFormat)\"")
+        }
+
+        let weightsURL = metadataURL.deletingLastPathComponent().appendingPathComponent(metadata.weights)
+        let weightBytes = try readFile(weightsURL, what: "model weights")
+        let digest = SHA256.hexDigest(weightBytes)
+        guard digest == metadata.weightsSha256.lowercased() else {
+            throw InferenceError(
+                .corrupt,
+                "\(weightsURL.path) is corrupt: its sha256 is \(digest) but \(metadataURL.lastPathComponent) "
+                    + "expects \(metadata.weightsSha256)")
+        }
+        let tensors = try SafeTensors.parse(weightBytes, source: weightsURL.path)
+        return try Model(metadata: metadata, tensors: tensors, source: weightsURL.lastPathComponent)
+    }
+
+    /// Builds a model from metadata and already-parsed tensors, checking that they fit together.
+    ///
+    /// - Parameter source: names the weights in error messages.
+    public init(metadata: ModelMetadata, tensors: [String: Tensor], source: String) throws(InferenceError) {
+        var layers: [Layer] = []
+        for (index, spec) in metadata.layers.enumerated() {
+            layers.append(try Self.layer(from: spec, at: index, tensors: tensors, source: source))
+        }
+
+        let input = metadata.input
+        var shape = [input.channels, input.height, input.width]
+        for (index, layer) in layers.enumerated() {
+            do {
+                shape = try layer.outputShape(for: shape)
+            } catch {
+                throw InferenceError(error.kind, "\(source): layer \(index) (\(metadata.layers[index].op)): \(error.message)")
+            }
+        }
+        guard shape == [metadata.classes.count] else {
+            throw InferenceError(
+                .shapeMismatch,
+                "\(source): the layers produce shape \(shape) per image but the model has \(metadata.classes.count) classes")
+        }
+        self.metadata = metadata
+        self.layers = layers
+    }
+
+    /// The number of pixels in one input image.
+    public var pixelsPerImage: Int { metadata.input.channels * metadata.input.height * metadata.input.width }
+
+    /// The raw outputs (one row of `classes.count` logits per image) for `images`.
+    ///
+    /// - Parameter images: `count · pixelsPerImage` raw pixels, 0-255, image after image.
+    public func logits(for images: [UInt8]) -> Tensor {
+        precondition(images.count % pixelsPerImage == 0, "images must hold whole images of \(pixelsPerImage) pixels")
+        let count = images.count / pixelsPerImage
+        var logits: [Float] = []
+        logits.reserveCapacity(count * metadata.classes.count)
+        var start = 0
+        while start < count {
+            let end = min(start + Self.batchSize, count)
+            let batch = images[start * pixelsPerImage..<end * pixelsPerImage]
+            var activations = normalized(batch, count: end - start)
+            for layer in layers {
+                activations = layer.forward(activations)
+            }
+            logits.append(contentsOf: activations.values)
+            start = end
+        }
+        return Tensor(shape: [count, metadata.classes.count], values: logits)
+    }
+
+    /// Classifies `images`, giving each one's label and its class probabilities.
+    public func classify(_ images: [UInt8]) -> [Prediction] {
+        let logits = logits(for: images)
+        return (0..<logits.batchSize).map { index in
+            Prediction(logits: Array(logits.row(index)), classes: metadata.classes)
+        }
+    }
+
+    /// Pixels to model inputs, in the same float32 order of operations as training: `(p / scale - mean) / std`.
+    private func normalized(_ pixels: ArraySlice<UInt8>, count: Int) -> Tensor {
+        let input = metadata.input
+        let values = pixels.map { (Float($0) / input.scale - input.mean) / input.std }
+        return Tensor(shape: [count, input.channels, input.height, input.width], values: values)
+    }
+
+    private static func layer(
+        from spec: ModelMetadata.LayerSpec, at index: Int, tensors: [String: Tensor], source: String
+    ) throws(InferenceError) -> Layer {
+        func tensor(_ name: String?, _ role: String) throws(InferenceError) -> Tensor {
+            guard let name else {
+                throw InferenceError(.corrupt, "\(source): layer \(index) (\(spec.op)) names no \(role) tensor")
+            }
+            guard let tensor = tensors[name] else {
+                let known = tensors.keys.sorted().joined(separator: ", ")
+                throw InferenceError(
+                    .corrupt, "\(source): layer \(index) needs tensor \"\(name)\", which is missing (found: \(known))")
+            }
+            return tensor
+        }
+
+        switch spec.op {
+        case "flatten":
+            return .flatten
+        case "relu":
+            return .relu
+        case "linear":
+            let weight = try tensor(spec.weight, "weight")
+            let bias = try tensor(spec.bias, "bias")
+            guard weight.shape.count == 2, bias.shape == [weight.shape[0]] else {
+                throw InferenceError(
+                    .shapeMismatch,
+                    "\(source): linear layer \(index) has weight \(weight.shape) and bias \(bias.shape); "
+                        + "expected [outputs, inputs] and [outputs]")
+            }
+            return .linear(weight: weight.values, bias: bias.values, inputs: weight.shape[1], outputs: weight.shape[0])
+        case "conv2d":
+            let weight = try tensor(spec.weight, "weight")
+            let bias = try tensor(spec.bias, "bias")
+            guard weight.shape.count == 4, weight.shape[2] == weight.shape[3], bias.shape == [weight.shape[0]] else {
+                throw InferenceError(
+                    .shapeMismatch,
+                    "\(source): conv2d layer \(index) has weight \(weight.shape) and bias \(bias.shape); "
+                        + "expected [out, in, k, k] and [out]")
+            }
+            let stride = spec.stride ?? 1
+            let padding = spec.padding ?? 0
+            guard stride > 0, padding >= 0 else {
+                throw InferenceError(.corrupt, "\(source): conv2d layer \(index) has stride \(stride), padding \(padding)")
+            }
+            return .conv2d(
+                Layer.Convolution(
+                    weight: weight.values, bias: bias.values, inputChannels: weight.shape[1],
+                    outputChannels: weight.shape[0], kernel: weight.shape[2], stride: stride, padding: padding))
+        case "maxpool2d":
+            let kernel = spec.kernel ?? 2
+            let stride = spec.stride ?? kernel
+            guard kernel > 0, stride > 0 else {
+                throw InferenceError(.corrupt, "\(source): maxpool2d layer \(index) has kernel \(kernel), stride \(stride)")
+            }
+            return .maxPool2d(kernel: kernel, stride: stride)
+        default:
+            throw InferenceError(
+                .unsupported,
+                "\(source): layer \(index) has op \"\(spec.op)\"; supported: flatten, linear, relu, conv2d, maxpool2d")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing key \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted: "not valid JSON"
+        default: "\(error)"
+        }
+    }
+}
+
+/// Reads a whole file, naming `what` it should be in the error when it cannot.
+func readFile(_ url: URL, what: String) throws(InferenceError) -> [UInt8] {
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        throw InferenceError(.fileNotFound, "\(what) not found: \(url.path) does not exist")
+    }
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+        throw InferenceError(.fileNotFound, "\(what) at \(url.path) cannot be read")
+    }
+    return [UInt8](data)
+}
