@@ -45,5 +45,6 @@ let package = Package(
         .testTarget(name: "ShimTests", dependencies: ["CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CZlib", "COpenBLAS", "CPNG"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "InferenceJobTests", dependencies: ["InferenceJob", "Inference", "Logging", "job"]),
     ]
 )

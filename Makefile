@@ -1,0 +1,70 @@
+# tierserve: build, fetch data, run, test and benchmark. `make help` lists the targets.
+
+# Where `make data` copies datasets from; when this directory does not exist, they are downloaded.
+DATA_SOURCE ?= ../shared/data
+DATA_DIR ?= data
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+
+.PHONY: help deps venv data build release demo test test-swift test-python bench train format lint clean
+
+help:
+	@echo "make demo    install what is missing, fetch data, build, and run the job on both datasets"
+	@echo "make test    install what is missing, fetch data, build, and run every test (Swift and Python)"
+	@echo "make bench   the job against a fresh PyTorch process on the same weights and data"
+	@echo "make train   retrain both models into Models/ (takes a few minutes)"
+	@echo "make data    fill $(DATA_DIR)/ from $(DATA_SOURCE), or download when it does not exist"
+
+deps:
+	scripts/install-deps
+
+$(PYTHON): Training/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r Training/requirements.txt
+	touch $(PYTHON)
+
+venv: deps $(PYTHON)
+
+data:
+	@if [ -d "$(DATA_SOURCE)" ]; then \
+		python3 Training/fetch_data.py --data-dir $(DATA_DIR) --from "$(DATA_SOURCE)"; \
+	else \
+		python3 Training/fetch_data.py --data-dir $(DATA_DIR) --download; \
+	fi
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+demo: release data
+	@for model in "mnist ff" "kmnist cnn"; do \
+		set -- $$model; \
+		echo "== DATASET=$$1 TYPE=$$2"; \
+		DATASET=$$1 TYPE=$$2 MODEL_DIR=Models DATA_DIR=$(DATA_DIR) .build/release/job || exit 1; \
+	done
+
+test: venv data build test-swift test-python
+
+test-swift:
+	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) swift test
+
+test-python:
+	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) TIERSERVE_JOB_BINARY=.build/debug/job $(PYTHON) -m pytest -q Training/tests
+
+bench: venv data release
+	$(PYTHON) Bench/job_vs_pytorch.py --job-binary .build/release/job --data-dir $(DATA_DIR)
+
+train: venv data
+	$(PYTHON) Training/train.py --model mnist-ff --data-dir $(DATA_DIR)
+	$(PYTHON) Training/train.py --model kmnist-cnn --data-dir $(DATA_DIR)
+
+format:
+	swift format -i -r Package.swift Sources Tests
+
+lint:
+	swift format lint -r Package.swift Sources Tests
+
+clean:
+	rm -rf .build $(VENV)
