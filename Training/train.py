@@ -75,11 +75,11 @@ class MnistFeedForward(nn.Module):
 
     architecture = "MLP 784-256-128-10: flatten, linear 784->256, ReLU, linear 256->128, ReLU, linear 128->10"
 
-    def __init__(self, dropout: float = 0.2) -> None:
+    def __init__(self, dropout: float = 0.2, hidden: tuple[int, int] = (256, 128)) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(28 * 28, 256)
-        self.fc2 = nn.Linear(256, 128)
-        self.fc3 = nn.Linear(128, 10)
+        self.fc1 = nn.Linear(28 * 28, hidden[0])
+        self.fc2 = nn.Linear(hidden[0], hidden[1])
+        self.fc3 = nn.Linear(hidden[1], 10)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
