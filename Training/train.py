@@ -71,11 +71,15 @@ KMNIST_CLASSES = [
 
 
 class MnistFeedForward(nn.Module):
-    """784-256-128-10 with ReLU; dropout between layers is active only in training."""
+    """784-128-64-10 with ReLU; dropout between layers is active only in training.
 
-    architecture = "MLP 784-256-128-10: flatten, linear 784->256, ReLU, linear 256->128, ReLU, linear 128->10"
+    784-256-128-10 scored 0.9898 with the same recipe, but costs twice the multiply-adds; the
+    smaller net keeps the Swift job's scoring cheap with a wide margin over the 98% target.
+    """
 
-    def __init__(self, dropout: float = 0.2, hidden: tuple[int, int] = (256, 128)) -> None:
+    architecture = "MLP 784-128-64-10: flatten, linear 784->128, ReLU, linear 128->64, ReLU, linear 64->10"
+
+    def __init__(self, dropout: float = 0.1, hidden: tuple[int, int] = (128, 64)) -> None:
         super().__init__()
         self.fc1 = nn.Linear(28 * 28, hidden[0])
         self.fc2 = nn.Linear(hidden[0], hidden[1])

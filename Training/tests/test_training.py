@@ -107,11 +107,11 @@ def test_export_parses_back_to_the_trained_tensors(tiny_model_dir: Path) -> None
     tensors, _ = read_safetensors(weights_path)
 
     expected_shapes = {
-        "fc1.weight": (256, 784),
-        "fc1.bias": (256,),
-        "fc2.weight": (128, 256),
-        "fc2.bias": (128,),
-        "fc3.weight": (10, 128),
+        "fc1.weight": (128, 784),
+        "fc1.bias": (128,),
+        "fc2.weight": (64, 128),
+        "fc2.bias": (64,),
+        "fc3.weight": (10, 64),
         "fc3.bias": (10,),
     }
     assert {name: array.shape for name, array in tensors.items()} == expected_shapes
@@ -164,8 +164,11 @@ def test_golden_file_has_100_rows_of_10_logits(tiny_model_dir: Path) -> None:
     images, labels = read_split(DATA_DIR, metadata["evaluation"]["images"], metadata["evaluation"]["labels"], 0, 100)
     assert golden["labels"] == labels.tolist()
     logits = compute_logits(load_network(tiny_model_dir, metadata), normalize(images, metadata["input"]))
-    # Printed at full precision, the golden values are the float32 logits exactly.
-    np.testing.assert_array_equal(np.array(golden["logits"], dtype=np.float32), logits.numpy())
+    # Printed at full precision, the golden values round-trip to float32; recomputing them in another
+    # process may differ only in the last bits of the matrix products.
+    golden_logits = np.array(golden["logits"], dtype=np.float64)
+    assert np.array_equal(golden_logits.astype(np.float32).astype(np.float64), golden_logits)
+    np.testing.assert_allclose(golden_logits, logits.numpy(), rtol=0, atol=1e-5)
 
 
 def test_swift_job_scores_the_tiny_model_like_pytorch(tiny_model_dir: Path) -> None:
