@@ -59,18 +59,30 @@ enum Layer: Sendable {
         }
     }
 
-    /// Applies the layer to a batch whose shapes were checked with `outputShape(for:)` when the model loaded.
-    func forward(_ input: Tensor) -> Tensor {
+    /// Applies the layer to a batch whose shapes were checked with `outputShape(for:)` when the model loaded,
+    /// replacing it with the layer's output. Elementwise layers work in place.
+    func apply(to activations: inout Tensor) {
         switch self {
         case .flatten:
-            return Tensor(shape: [input.batchSize, input.values.count / max(input.batchSize, 1)], values: input.values)
+            activations.shape = [activations.batchSize, activations.values.count / max(activations.batchSize, 1)]
         case .relu:
-            var output = input
-            output.values.withUnsafeMutableBufferPointer { values in
-                for index in values.indices where values[index] < 0 {
-                    values[index] = 0
+            activations.values.withUnsafeMutableBufferPointer { buffer in
+                guard let values = buffer.baseAddress else { return }
+                for index in 0..<buffer.count {
+                    values[index] = max(values[index], 0)
                 }
             }
+        default:
+            activations = forward(activations)
+        }
+    }
+
+    /// Applies the layer to a batch, returning a new tensor.
+    func forward(_ input: Tensor) -> Tensor {
+        switch self {
+        case .flatten, .relu:
+            var output = input
+            apply(to: &output)
             return output
         case .linear(let weight, let bias, let inputs, let outputs):
             return Self.linear(input, weight: weight, bias: bias, inputs: inputs, outputs: outputs)
@@ -98,22 +110,36 @@ enum Layer: Sendable {
         let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let outputHeight = (height - kernel) / stride + 1
         let outputWidth = (width - kernel) / stride + 1
-        var output = [Float](repeating: 0, count: batch * channels * outputHeight * outputWidth)
-        input.values.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { destination in
-                var written = 0
-                for plane in 0..<batch * channels {
-                    let base = plane * height * width
+        let planes = batch * channels
+        let output = [Float](unsafeUninitializedCapacity: planes * outputHeight * outputWidth) { buffer, count in
+            count = buffer.count
+            guard let destination = buffer.baseAddress else { return }
+            input.values.withUnsafeBufferPointer { values in
+                guard let source = values.baseAddress else { return }
+                var written = destination
+                for plane in 0..<planes {
+                    let base = source + plane * height * width
                     for row in 0..<outputHeight {
+                        let top = base + row * stride * width
+                        if kernel == 2 && stride == 2 {
+                            // The common case, written out so the compiler keeps it branch-free.
+                            for column in 0..<outputWidth {
+                                let corner = top + 2 * column
+                                written.initialize(to: max(max(corner[0], corner[1]), max(corner[width], corner[width + 1])))
+                                written += 1
+                            }
+                            continue
+                        }
                         for column in 0..<outputWidth {
-                            var best = -Float.infinity
+                            let corner = top + column * stride
+                            var best = corner[0]
                             for dy in 0..<kernel {
-                                let line = base + (row * stride + dy) * width + column * stride
-                                for dx in 0..<kernel {
-                                    best = max(best, source[line + dx])
+                                let line = corner + dy * width
+                                for dx in 0..<kernel where line[dx] > best {
+                                    best = line[dx]
                                 }
                             }
-                            destination[written] = best
+                            written.initialize(to: best)
                             written += 1
                         }
                     }
@@ -139,31 +165,40 @@ extension Layer.Convolution {
         let columns = batch * positions
         let patchSize = inputChannels * kernel * kernel
 
-        // 1. im2col.
-        var patches = [Float](repeating: 0, count: patchSize * columns)
-        input.values.withUnsafeBufferPointer { source in
-            patches.withUnsafeMutableBufferPointer { destination in
+        // 1. im2col. Each patch row is filled one output row at a time: the pixels a kernel offset
+        //    reads along an output row are evenly spaced, and the ones that fall in the padding are zero.
+        let patches = [Float](unsafeUninitializedCapacity: patchSize * columns) { buffer, count in
+            count = buffer.count
+            guard let destination = buffer.baseAddress else { return }
+            input.values.withUnsafeBufferPointer { values in
+                guard let source = values.baseAddress else { return }
+                var cursor = destination
                 for channel in 0..<inputChannels {
                     for dy in 0..<kernel {
                         for dx in 0..<kernel {
-                            let patchRow = (channel * kernel + dy) * kernel + dx
-                            var cursor = patchRow * columns
+                            // Output columns whose input x = column * stride + dx - padding lies inside the image.
+                            let firstColumn = min(outputWidth, max(0, (padding - dx + stride - 1) / stride))
+                            let endColumn = max(firstColumn, min(outputWidth, (width + padding - dx + stride - 1) / stride))
                             for item in 0..<batch {
-                                let plane = (item * inputChannels + channel) * height * width
+                                let plane = source + (item * inputChannels + channel) * height * width
                                 for row in 0..<outputHeight {
                                     let y = row * stride + dy - padding
                                     guard y >= 0, y < height else {
-                                        cursor += outputWidth  // Already zero: padding.
+                                        cursor.initialize(repeating: 0, count: outputWidth)
+                                        cursor += outputWidth
                                         continue
                                     }
-                                    let line = plane + y * width
-                                    for column in 0..<outputWidth {
-                                        let x = column * stride + dx - padding
-                                        if x >= 0, x < width {
-                                            destination[cursor] = source[line + x]
+                                    cursor.initialize(repeating: 0, count: firstColumn)
+                                    let line = plane + y * width + firstColumn * stride + dx - padding
+                                    if stride == 1 {
+                                        (cursor + firstColumn).initialize(from: line, count: endColumn - firstColumn)
+                                    } else {
+                                        for column in 0..<(endColumn - firstColumn) {
+                                            (cursor + firstColumn + column).initialize(to: line[column * stride])
                                         }
-                                        cursor += 1
                                     }
+                                    (cursor + endColumn).initialize(repeating: 0, count: outputWidth - endColumn)
+                                    cursor += outputWidth
                                 }
                             }
                         }
@@ -173,22 +208,27 @@ extension Layer.Convolution {
         }
 
         // 2. [outputChannels, patchSize] x [patchSize, columns].
-        var product = [Float](repeating: 0, count: outputChannels * columns)
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(columns), Int32(patchSize),
-            1, weight, Int32(patchSize), patches, Int32(columns), 0, &product, Int32(columns))
+        // With beta = 0 the product never reads its output, so it need not be zeroed first.
+        let product = [Float](unsafeUninitializedCapacity: outputChannels * columns) { buffer, count in
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(columns), Int32(patchSize),
+                1, weight, Int32(patchSize), patches, Int32(columns), 0, buffer.baseAddress, Int32(columns))
+            count = buffer.count
+        }
 
         // 3. [outputChannels, batch, positions] to [batch, outputChannels, positions], plus bias.
-        var output = [Float](repeating: 0, count: batch * outputChannels * positions)
-        product.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { destination in
+        let output = [Float](unsafeUninitializedCapacity: batch * outputChannels * positions) { buffer, count in
+            count = buffer.count
+            guard let destination = buffer.baseAddress else { return }
+            product.withUnsafeBufferPointer { values in
+                guard let source = values.baseAddress else { return }
                 for channel in 0..<outputChannels {
                     let channelBias = bias[channel]
                     for item in 0..<batch {
-                        let from = (channel * batch + item) * positions
-                        let to = (item * outputChannels + channel) * positions
+                        let from = source + (channel * batch + item) * positions
+                        let to = destination + (item * outputChannels + channel) * positions
                         for position in 0..<positions {
-                            destination[to + position] = source[from + position] + channelBias
+                            (to + position).initialize(to: from[position] + channelBias)
                         }
                     }
                 }

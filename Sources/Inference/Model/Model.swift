@@ -9,7 +9,7 @@ public struct Model: Sendable {
     private let layers: [Layer]
 
     /// How many images go through the layers at once; bounds the memory of the im2col matrices.
-    public static let batchSize = 256
+    public static let batchSize = 64
 
     /// Loads the model described by the metadata file at `metadataURL` and the weights file beside it.
     ///
@@ -90,7 +90,7 @@ public struct Model: Sendable {
             let batch = images[start * pixelsPerImage..<end * pixelsPerImage]
             var activations = normalized(batch, count: end - start)
             for layer in layers {
-                activations = layer.forward(activations)
+                layer.apply(to: &activations)
             }
             logits.append(contentsOf: activations.values)
             start = end
