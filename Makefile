@@ -42,7 +42,7 @@ demo: release data
 	@for model in "mnist ff" "kmnist cnn"; do \
 		set -- $$model; \
 		echo "== DATASET=$$1 TYPE=$$2"; \
-		DATASET=$$1 TYPE=$$2 MODEL_DIR=Models DATA_DIR=$(DATA_DIR) .build/release/job || exit 1; \
+		OPENBLAS_NUM_THREADS=1 DATASET=$$1 TYPE=$$2 MODEL_DIR=Models DATA_DIR=$(DATA_DIR) .build/release/job || exit 1; \
 	done
 
 test: venv data build test-swift test-python

@@ -24,12 +24,12 @@ let package = Package(
         systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
         systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd", apt: "libmicrohttpd-dev"),
         systemLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
-        systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        systemLibrary("CDeflate", pkgConfig: "libdeflate", apt: "libdeflate-dev"),
         systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
 
         // Layer 2: foundations.
-        .target(name: "Archives", dependencies: ["CZlib"]),
+        .target(name: "Archives", dependencies: ["CDeflate"]),
         .target(name: "Logging"),
         .target(name: "Digests", dependencies: ["COpenSSL"]),
 
@@ -42,7 +42,7 @@ let package = Package(
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
 
-        .testTarget(name: "ShimTests", dependencies: ["CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CZlib", "COpenBLAS", "CPNG"]),
+        .testTarget(name: "ShimTests", dependencies: ["CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CDeflate", "COpenBLAS", "CPNG"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "InferenceJobTests", dependencies: ["InferenceJob", "Inference", "Logging", "job"]),

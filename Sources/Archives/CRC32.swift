@@ -1,10 +1,10 @@
-import CZlib
+import CDeflate
 
-/// The CRC-32 that gzip and zip use, computed by zlib.
+/// The CRC-32 that gzip and zip use, computed by libdeflate.
 enum CRC32 {
     static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBufferPointer { buffer in
-            UInt32(crc32_z(0, buffer.baseAddress, buffer.count))
+            libdeflate_crc32(0, buffer.baseAddress, buffer.count)
         }
     }
 }

@@ -12,7 +12,7 @@ public enum Gzip {
         // The trailer's last four bytes hold the size modulo 2^32: a good first guess for the buffer.
         let n = bytes.count
         let sizeHint = Int(bytes[n - 4]) | Int(bytes[n - 3]) << 8 | Int(bytes[n - 2]) << 16 | Int(bytes[n - 1]) << 24
-        return try Inflater(framing: .gzip).inflate(bytes, expectedSize: sizeHint)
+        return try Decompressor().inflateGzip(bytes, sizeHint: sizeHint)
     }
 
     /// Whether `bytes` start with the gzip magic number.

@@ -106,7 +106,7 @@ public struct ZipArchive: Sendable {
         case 0:
             data = stored
         case 8:
-            data = try Inflater(framing: .raw).inflate(stored, expectedSize: entry.uncompressedSize)
+            data = try Decompressor().inflateRaw(stored, size: entry.uncompressedSize)
         default:
             throw ArchiveError(
                 .unsupportedMethod(entry.method),

@@ -49,10 +49,11 @@ enum Fixtures {
         #expect(error?.kind == .malformed)
     }
 
-    @Test("a cut-short stream is reported as truncated")
+    @Test("a cut-short stream is refused, naming where its member starts")
     func truncated() {
         let error = #expect(throws: ArchiveError.self) { try Gzip.decompress(Array(Fixtures.gzip.prefix(24))) }
-        #expect(error?.kind == .truncated)
+        #expect(error?.kind == .malformed)
+        #expect(error?.reason == "gzip member at byte 0 is corrupt or cut short")
     }
 
     @Test("a flipped byte in the deflate data is caught")

@@ -121,7 +121,7 @@ import Testing
     @Test("batches larger than the internal batch size give the same logits as one at a time")
     func batchingIsInvisible() throws {
         let model = try Model(metadata: convolutional, tensors: tensors(), source: "test")
-        let count = Model.batchSize + 3
+        let count = model.batchSize + 3
         let images = (0..<(count * 16)).map { UInt8($0 * 31 % 256) }
         let all = model.logits(for: images)
         let last = model.logits(for: Array(images[(count - 1) * 16..<count * 16]))

@@ -47,6 +47,7 @@ public struct IDXFile: Sendable {
                 "\(source) declares dimensions \(dimensions) (\(count) bytes) but holds \(bytes.count - headerSize)")
         }
         self.dimensions = dimensions
-        self.values = Array(bytes[headerSize...])
+        bytes.removeFirst(headerSize)  // In place: the pixels are most of the file.
+        self.values = bytes
     }
 }

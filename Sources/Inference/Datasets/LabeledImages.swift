@@ -41,7 +41,7 @@ public struct LabeledImages: Sendable {
         let size = imageShape[1] * imageShape[2]
         return LabeledImages(
             height: imageShape[1], width: imageShape[2],
-            pixels: Array(pixels[start * size..<(start + count) * size]),
+            pixels: start == 0 && count == imageShape[0] ? pixels : Array(pixels[start * size..<(start + count) * size]),
             labels: labelBytes[start..<start + count].map(Int.init))
     }
 

@@ -59,6 +59,18 @@ enum Layer: Sendable {
         }
     }
 
+    /// The floats one image needs while this layer runs: its input, its output, and for a convolution
+    /// its im2col patches.
+    func floatsPerImage(input: [Int], output: [Int]) -> Int {
+        let patches: Int
+        if case .conv2d(let convolution) = self {
+            patches = convolution.inputChannels * convolution.kernel * convolution.kernel * output.dropFirst().reduce(1, *)
+        } else {
+            patches = 0
+        }
+        return input.reduce(1, *) + output.reduce(1, *) + patches
+    }
+
     /// Applies the layer to a batch whose shapes were checked with `outputShape(for:)` when the model loaded,
     /// replacing it with the layer's output. Elementwise layers work in place.
     func apply(to activations: inout Tensor) {

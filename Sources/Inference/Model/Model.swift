@@ -1,4 +1,6 @@
+import COpenBLAS
 import Digests
+import Dispatch
 import Foundation
 
 /// A trained network ready to classify images: its metadata, its layers with their weights, and the
@@ -7,9 +9,12 @@ public struct Model: Sendable {
     /// What the model is, as training described it.
     public let metadata: ModelMetadata
     private let layers: [Layer]
+    /// How many images go through the layers at once: as many as keep one batch's largest layer (its
+    /// input, output and im2col matrix) within `workingSetFloats`, so each worker stays in cache.
+    public let batchSize: Int
 
-    /// How many images go through the layers at once; bounds the memory of the im2col matrices.
-    public static let batchSize = 64
+    /// The floats one batch's largest layer may touch: 4 MiB.
+    static let workingSetFloats = 1 << 20
 
     /// Loads the model described by the metadata file at `metadataURL` and the weights file beside it.
     ///
@@ -57,9 +62,12 @@ public struct Model: Sendable {
 
         let input = metadata.input
         var shape = [input.channels, input.height, input.width]
+        var largestLayer = 1
         for (index, layer) in layers.enumerated() {
             do {
-                shape = try layer.outputShape(for: shape)
+                let next = try layer.outputShape(for: shape)
+                largestLayer = max(largestLayer, layer.floatsPerImage(input: shape, output: next))
+                shape = next
             } catch {
                 throw InferenceError(error.kind, "\(source): layer \(index) (\(metadata.layers[index].op)): \(error.message)")
             }
@@ -71,6 +79,7 @@ public struct Model: Sendable {
         }
         self.metadata = metadata
         self.layers = layers
+        self.batchSize = min(1024, max(8, Self.workingSetFloats / largestLayer))
     }
 
     /// The number of pixels in one input image.
@@ -78,24 +87,39 @@ public struct Model: Sendable {
 
     /// The raw outputs (one row of `classes.count` logits per image) for `images`.
     ///
+    /// Batches are spread over one worker per processor, each running OpenBLAS single-threaded: for
+    /// matrices this size that is faster than letting OpenBLAS wake its threads for every product. This
+    /// sets OpenBLAS's process-wide thread count to 1.
+    ///
     /// - Parameter images: `count · pixelsPerImage` raw pixels, 0-255, image after image.
     public func logits(for images: [UInt8]) -> Tensor {
         precondition(images.count % pixelsPerImage == 0, "images must hold whole images of \(pixelsPerImage) pixels")
         let count = images.count / pixelsPerImage
-        var logits: [Float] = []
-        logits.reserveCapacity(count * metadata.classes.count)
-        var start = 0
-        while start < count {
-            let end = min(start + Self.batchSize, count)
-            let batch = images[start * pixelsPerImage..<end * pixelsPerImage]
-            var activations = normalized(batch, count: end - start)
-            for layer in layers {
-                layer.apply(to: &activations)
+        let classes = metadata.classes.count
+        let batches = (count + batchSize - 1) / batchSize
+        let workers = max(1, min(batches, ProcessInfo.processInfo.activeProcessorCount))
+        openblas_set_num_threads(1)
+
+        let logits = [Float](unsafeUninitializedCapacity: count * classes) { buffer, initialized in
+            // Each batch writes only its own rows, so the workers never touch the same memory.
+            let output = SendableBuffer(base: buffer.baseAddress)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for batch in stride(from: worker, to: batches, by: workers) {
+                    let start = batch * batchSize
+                    let end = min(start + batchSize, count)
+                    var activations = normalized(images[start * pixelsPerImage..<end * pixelsPerImage], count: end - start)
+                    for layer in layers {
+                        layer.apply(to: &activations)
+                    }
+                    activations.values.withUnsafeBufferPointer { rows in
+                        guard let source = rows.baseAddress, let base = output.base else { return }
+                        (base + start * classes).initialize(from: source, count: rows.count)
+                    }
+                }
             }
-            logits.append(contentsOf: activations.values)
-            start = end
+            initialized = count * classes
         }
-        return Tensor(shape: [count, metadata.classes.count], values: logits)
+        return Tensor(shape: [count, classes], values: logits)
     }
 
     /// Classifies `images`, giving each one's label and its class probabilities.
@@ -106,10 +130,23 @@ public struct Model: Sendable {
         }
     }
 
-    /// Pixels to model inputs, in the same float32 order of operations as training: `(p / scale - mean) / std`.
+    /// Pixels to model inputs, `(p / scale - mean) / std` in float32 with training's order of operations.
+    /// A pixel has only 256 values, so each is computed once into a table.
     private func normalized(_ pixels: ArraySlice<UInt8>, count: Int) -> Tensor {
         let input = metadata.input
-        let values = pixels.map { (Float($0) / input.scale - input.mean) / input.std }
+        let table = (0...255).map { (Float($0) / input.scale - input.mean) / input.std }
+        let values = [Float](unsafeUninitializedCapacity: pixels.count) { buffer, initialized in
+            pixels.withUnsafeBufferPointer { source in
+                guard let from = source.baseAddress, let to = buffer.baseAddress else { return }
+                table.withUnsafeBufferPointer { lookup in
+                    guard let levels = lookup.baseAddress else { return }
+                    for index in 0..<source.count {
+                        to[index] = levels[Int(from[index])]
+                    }
+                }
+            }
+            initialized = pixels.count
+        }
         return Tensor(shape: [count, input.channels, input.height, input.width], values: values)
     }
 
@@ -195,4 +232,12 @@ func readFile(_ url: URL, what: String) throws(InferenceError) -> [UInt8] {
         throw InferenceError(.fileNotFound, "\(what) at \(url.path) cannot be read")
     }
     return [UInt8](data)
+}
+
+/// The output buffer of `Model.logits(for:)`, handed to its workers.
+///
+/// `@unchecked Sendable` is safe here because every worker writes a disjoint range of rows (its own
+/// batches) and the buffer outlives `concurrentPerform`, which returns only when all workers are done.
+private struct SendableBuffer: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>?
 }
