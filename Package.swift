@@ -30,6 +30,8 @@ let package = Package(
         // Layer 2: foundations.
         .target(name: "Archives", dependencies: ["CZlib"]),
         .target(name: "Logging"),
+        .target(name: "HTTPTypes"),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "HTTPTypes", "Logging"]),
 
         // Layer 3: domain.
 
