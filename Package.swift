@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "Logging"),
         .target(name: "HTTPTypes"),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "HTTPTypes", "Logging"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "HTTPTypes"]),
 
         // Layer 3: domain.
 
@@ -41,5 +42,7 @@ let package = Package(
 
         .testTarget(name: "ShimTests", dependencies: ["CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CZlib", "COpenBLAS", "CPNG"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
     ]
 )
