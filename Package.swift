@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "HTTPTypes"),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "HTTPTypes", "Logging"]),
         .target(name: "HTTPClient", dependencies: ["CCurl", "HTTPTypes"]),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
 
         // Layer 3: domain.
 
@@ -44,5 +45,6 @@ let package = Package(
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
     ]
 )
