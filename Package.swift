@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "HTTPTypes", "Logging"]),
         .target(name: "HTTPClient", dependencies: ["CCurl", "HTTPTypes"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "YAML", dependencies: ["CYAML"]),
 
         // Layer 3: domain.
 
@@ -46,5 +47,6 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
     ]
 )
