@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML"]),
 
         // Layer 3: domain.
+        .target(name: "Kubernetes"),
 
         // Layer 4: components.
 
@@ -48,5 +49,6 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "KubernetesTests", dependencies: ["Kubernetes", "YAML"]),
     ]
 )
