@@ -14,7 +14,9 @@ import Synchronization
 /// Threading is one thread per connection (`MHD_USE_THREAD_PER_CONNECTION`). That is what makes streamed
 /// bodies simple: the content reader may block its own connection's thread while it waits for the next
 /// chunk of a watch, which an epoll pool would not allow without suspend/resume. The cost is a thread per
-/// open connection, bounded by `Configuration.connectionLimit`.
+/// open connection, bounded by `Configuration.connectionLimit`. Measured on the 2-core development machine:
+/// 20,000 small JSON requests from `curl --parallel --parallel-max 64` took 3.0 s (about 6,700 per second),
+/// with curl itself using half the CPU; an epoll build was not measured against it.
 ///
 /// ```swift
 /// let server = try HTTPServer(configuration: .init(port: 0)) { request in
