@@ -32,9 +32,15 @@ let package = Package(
         .target(name: "Archives", dependencies: ["CDeflate"]),
         .target(name: "Logging"),
         .target(name: "Digests", dependencies: ["COpenSSL"]),
+        .target(name: "HTTPTypes"),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "HTTPTypes", "Logging"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "HTTPTypes"]),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "YAML", dependencies: ["CYAML"]),
 
         // Layer 3: domain.
         .target(name: "Inference", dependencies: ["Archives", "Digests", "COpenBLAS", "CPNG"]),
+        .target(name: "Kubernetes"),
 
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
@@ -42,9 +48,16 @@ let package = Package(
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
 
-        .testTarget(name: "ShimTests", dependencies: ["CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CDeflate", "COpenBLAS", "CPNG"]),
+        .testTarget(
+            name: "ShimTests",
+            dependencies: ["CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CDeflate", "COpenBLAS", "CPNG"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "InferenceJobTests", dependencies: ["InferenceJob", "Inference", "Logging", "job"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "KubernetesTests", dependencies: ["Kubernetes", "YAML"]),
     ]
 )
