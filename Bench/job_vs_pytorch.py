@@ -59,21 +59,38 @@ class JobFailed(Exception):
     pass
 
 
+def spawn_and_wait(command: list[str], environment: dict[str, str], stdout, stderr) -> tuple[int, float, float]:
+    """Run `command` to completion; return (exit code, wall ms, peak RSS MiB) from os.wait4."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=environment, stdout=stdout, stderr=stderr)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall_ms = (time.perf_counter() - started) * 1000
+    process.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
+    # ru_maxrss is in KiB on Linux.
+    return process.returncode, wall_ms, usage.ru_maxrss / 1024
+
+
+def rss_floor_mib() -> float:
+    """Peak RSS reported for a process that does nothing.
+
+    Linux carries the parent's high-water mark into a forked child across exec, so every child's
+    ru_maxrss is at least about this harness's own RSS. Reported so small numbers can be read right.
+    """
+    _, _, peak = spawn_and_wait(["/bin/true"], dict(os.environ), subprocess.DEVNULL, subprocess.DEVNULL)
+    return peak
+
+
 def run_child(command: list[str], environment: dict[str, str], name: str) -> Run:
     """Run one job to completion; return its wall time, peak RSS and final JSON line."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=environment, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall_ms = (time.perf_counter() - started) * 1000
-        process.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
+        exit_code, wall_ms, peak_rss_mib = spawn_and_wait(command, environment, stdout, stderr)
         stdout.seek(0)
         stderr.seek(0)
         output = stdout.read().decode("utf-8", "replace")
         errors = stderr.read().decode("utf-8", "replace")
 
-    if process.returncode != 0:
-        raise JobFailed(f"{name} exited {process.returncode}; stderr:\n{errors.strip()}")
+    if exit_code != 0:
+        raise JobFailed(f"{name} exited {exit_code}; stderr:\n{errors.strip()}")
     lines = [line for line in output.splitlines() if line.strip()]
     try:
         summary = json.loads(lines[-1])
@@ -82,8 +99,7 @@ def run_child(command: list[str], environment: dict[str, str], name: str) -> Run
     missing = {"dataset", "model", "samples", "accuracy", "correct", "duration_ms"} - set(summary)
     if missing:
         raise JobFailed(f"{name}: summary lacks {', '.join(sorted(missing))}: {lines[-1]}")
-    # ru_maxrss is in KiB on Linux.
-    return Run(wall_ms=wall_ms, peak_rss_mib=usage.ru_maxrss / 1024, summary=summary)
+    return Run(wall_ms=wall_ms, peak_rss_mib=peak_rss_mib, summary=summary)
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -144,15 +160,22 @@ def main() -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
 
+        row_mismatch = False
         outcomes = {(run.summary["samples"], run.summary["correct"]) for job_runs in runs.values() for run in job_runs}
         if len(outcomes) != 1:
+            row_mismatch = True
             disagreements.append(
                 f"{case.label}: (samples, correct) differ: "
                 + "; ".join(f"{name} {[(r.summary['samples'], r.summary['correct']) for r in rs]}"
                             for name, rs in runs.items())
             )
 
-        row = {"model": case.label, "target_ratio": case.target_ratio, "correct": runs["pytorch"][0].summary["correct"]}
+        row = {
+            "model": case.label,
+            "target_ratio": case.target_ratio,
+            "correct": runs["pytorch"][0].summary["correct"],
+            "results_agree": not row_mismatch,
+        }
         for name, job_runs in runs.items():
             row[f"{name}_median_ms"] = statistics.median(run.wall_ms for run in job_runs)
             row[f"{name}_peak_mib"] = max(run.peak_rss_mib for run in job_runs)
@@ -161,7 +184,10 @@ def main() -> int:
         results.append(row)
 
     # Table.
-    print(f"{arguments.runs} timed runs per job after one warm-up, wall time of the whole process")
+    print(
+        f"{arguments.runs} timed runs per job after one warm-up; wall time of the whole process; "
+        f"peak RSS from wait4 (floor for any child here: {rss_floor_mib():.1f} MiB)"
+    )
     print("swift runs with OPENBLAS_NUM_THREADS=1, as its image sets; pytorch with its default threads")
     header = f"{'model':<11} {'swift ms':>9} {'pytorch ms':>11} {'ratio':>7} {'swift MiB':>10} {'pytorch MiB':>12}  target"
     print(header)
@@ -172,6 +198,8 @@ def main() -> int:
         if "ratio" in row:
             ratio = f"{row['ratio']:.1f}x"
             verdict = "PASS" if row["ratio"] >= row["target_ratio"] else "BELOW"
+            if not row["results_agree"]:
+                verdict = "RESULTS DIFFER"
         else:
             ratio, verdict = "-", "not measured"
         print(
