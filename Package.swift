@@ -15,7 +15,7 @@ let package = Package(
     name: "tierserve",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "job", targets: ["job"]),
+        .executable(name: "job", targets: ["job"])
     ],
     targets: [
         // Layer 1: one system library target per Debian C library.

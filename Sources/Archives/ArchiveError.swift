@@ -23,5 +23,6 @@ public struct ArchiveError: Error, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
+    /// The reason.
     public var description: String { reason }
 }

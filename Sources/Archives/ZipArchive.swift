@@ -110,7 +110,8 @@ public struct ZipArchive: Sendable {
         default:
             throw ArchiveError(
                 .unsupportedMethod(entry.method),
-                "zip entry \"\(entry.name)\" uses compression method \(entry.method); only stored (0) and deflate (8) are read")
+                "zip entry \"\(entry.name)\" uses compression method \(entry.method); only stored (0) and deflate (8) are read"
+            )
         }
         guard data.count == entry.uncompressedSize, CRC32.checksum(data) == entry.crc32 else {
             throw ArchiveError(.malformed, "zip entry \"\(entry.name)\" does not match its recorded size and CRC-32")

@@ -34,7 +34,8 @@ public struct InferenceJob: Sendable {
         case .evaluate:
             let split = metadata.evaluation
             let images = try loadEvaluation(split, for: model)
-            logger.info("scoring evaluation split", ["images": split.images, "start": split.start, "samples": images.count])
+            logger.info(
+                "scoring evaluation split", ["images": split.images, "start": split.start, "samples": images.count])
             let predictions = model.classify(images.pixels)
             let correct = zip(predictions, images.labels).count { $0.label == $1 }
             let accuracy = Double(correct) / Double(images.count)
@@ -58,7 +59,9 @@ public struct InferenceJob: Sendable {
                     index: index, label: prediction.label, className: prediction.className,
                     probabilities: prediction.probabilities)
             }
-            logger.info("classified", ["samples": batch.count, "labels": predictions.map { String($0.label) }.joined(separator: ",")])
+            logger.info(
+                "classified",
+                ["samples": batch.count, "labels": predictions.map { String($0.label) }.joined(separator: ",")])
             return JobSummary(
                 dataset: metadata.dataset, model: metadata.name, type: metadata.type, mode: "predict",
                 samples: batch.count, correct: nil, accuracy: nil, split: nil, predictions: predictions,

@@ -82,7 +82,8 @@ public struct JobConfiguration: Sendable, Equatable {
             work = .predict(Data(inline.utf8))
         case (nil, let path?):
             guard let contents = FileManager.default.contents(atPath: path) else {
-                throw JobError.configuration("INPUTS_FILE=\(path) cannot be read; expected a JSON file {\"images\": [...]}")
+                throw JobError.configuration(
+                    "INPUTS_FILE=\(path) cannot be read; expected a JSON file {\"images\": [...]}")
             }
             work = .predict(contents)
         case (nil, nil):

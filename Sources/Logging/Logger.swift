@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// How much an operator needs to see a line.
 public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
@@ -32,6 +33,7 @@ public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
         self = level
     }
 
+    /// Whether `lhs` is less severe than `rhs`.
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
@@ -131,6 +133,7 @@ public struct Logger: Sendable {
     }
 
     private static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        Date().formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }

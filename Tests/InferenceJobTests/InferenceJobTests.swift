@@ -17,8 +17,10 @@ import Testing
         "scoring the whole evaluation split reproduces the accuracy training recorded",
         arguments: [("mnist", "ff", 10_000), ("kmnist", "cnn", 2_000)])
     func evaluationMatchesMetadata(dataset: String, type: String, samples: Int) throws {
-        let metadata = try Model.load(metadataAt: Fixture.modelDirectory.appendingPathComponent("\(dataset)-\(type).json"))
-            .metadata
+        let metadata = try Model.load(
+            metadataAt: Fixture.modelDirectory.appendingPathComponent("\(dataset)-\(type).json")
+        )
+        .metadata
         let summary = try run(Fixture.environment(dataset: dataset, type: type))
         #expect(summary.samples == samples)
         #expect(summary.correct == metadata.evaluation.correct)
@@ -75,11 +77,13 @@ import Testing
         try Fixture.withTemporaryDirectory { directory in
             try Fixture.copyModel("mnist-ff", to: directory)
             try FileManager.default.moveItem(
-                at: directory.appendingPathComponent("mnist-ff.json"), to: directory.appendingPathComponent("kmnist-cnn.json"))
+                at: directory.appendingPathComponent("mnist-ff.json"),
+                to: directory.appendingPathComponent("kmnist-cnn.json"))
             var environment = Fixture.environment(dataset: "kmnist", type: "cnn")
             environment["MODEL_DIR"] = directory.path
             let error = #expect(throws: JobError.self) { try run(environment) }
-            #expect(error?.description.contains("describes a ff model for mnist, not TYPE=cnn for DATASET=kmnist") == true)
+            #expect(
+                error?.description.contains("describes a ff model for mnist, not TYPE=cnn for DATASET=kmnist") == true)
         }
     }
 
@@ -128,7 +132,8 @@ import Testing
 @Suite struct JobProcessTests {
     @Test("a good run exits 0 and ends its output with the one-line JSON summary")
     func summaryLine() throws {
-        let result = try ProcessResult.run(Fixture.jobBinary, environment: Fixture.environment(dataset: "kmnist", type: "cnn"))
+        let result = try ProcessResult.run(
+            Fixture.jobBinary, environment: Fixture.environment(dataset: "kmnist", type: "cnn"))
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.isEmpty)
         let lines = result.standardOutput.split(separator: "\n")

@@ -22,7 +22,10 @@ import Testing
             (["DATASET": "mnist", "TYPE": "rnn"], "TYPE=rnn is not supported; expected ff or cnn"),
             (["DATASET": "mnist", "TYPE": "ff", "LOG_LEVEL": "loud"], "LOG_LEVEL=loud is not a level"),
             (["DATASET": "mnist", "TYPE": "ff", "INPUTS": "{}", "INPUTS_FILE": "/x"], "both INPUTS and INPUTS_FILE"),
-            (["DATASET": "mnist", "TYPE": "ff", "INPUTS_FILE": "/nonexistent/in.json"], "INPUTS_FILE=/nonexistent/in.json cannot be read"),
+            (
+                ["DATASET": "mnist", "TYPE": "ff", "INPUTS_FILE": "/nonexistent/in.json"],
+                "INPUTS_FILE=/nonexistent/in.json cannot be read"
+            ),
         ] as [([String: String], String)])
     func refusesBadSettings(environment: [String: String], expected: String) {
         let error = #expect(throws: JobError.self) { try JobConfiguration(environment: environment) }

@@ -6,14 +6,17 @@ enum Fixture {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let modelDirectory = packageRoot.appendingPathComponent("Models")
-    static let dataDirectory = ProcessInfo.processInfo.environment["TIERSERVE_DATA_DIR"].map {
-        URL(fileURLWithPath: $0)
-    } ?? packageRoot.appendingPathComponent("data")
+    static let dataDirectory =
+        ProcessInfo.processInfo.environment["TIERSERVE_DATA_DIR"].map {
+            URL(fileURLWithPath: $0)
+        } ?? packageRoot.appendingPathComponent("data")
 
     /// The `job` executable built beside the test bundle.
     static var jobBinary: URL {
         let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for directory in [besideTests, besideTests.deletingLastPathComponent(), packageRoot.appendingPathComponent(".build/debug")] {
+        for directory in [
+            besideTests, besideTests.deletingLastPathComponent(), packageRoot.appendingPathComponent(".build/debug"),
+        ] {
             let candidate = directory.appendingPathComponent("job")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
@@ -27,7 +30,8 @@ enum Fixture {
 
     /// A fresh directory, removed when `body` returns.
     static func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tierserve-test-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tierserve-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         return try body(directory)

@@ -35,7 +35,10 @@ import Testing
     static func idx(_ dimensions: [Int], _ values: [UInt8]) -> [UInt8] {
         var bytes: [UInt8] = [0, 0, 0x08, UInt8(dimensions.count)]
         for dimension in dimensions {
-            bytes += [UInt8(dimension >> 24 & 0xFF), UInt8(dimension >> 16 & 0xFF), UInt8(dimension >> 8 & 0xFF), UInt8(dimension & 0xFF)]
+            bytes += [
+                UInt8(dimension >> 24 & 0xFF), UInt8(dimension >> 16 & 0xFF), UInt8(dimension >> 8 & 0xFF),
+                UInt8(dimension & 0xFF),
+            ]
         }
         return bytes + values
     }
@@ -104,7 +107,10 @@ import Testing
     /// Each case is the JSON of the `images` array and a part of the message it must produce.
     static let badImages: [(String, String)] = [
         ("[]", "no images given"),
-        ("[" + Array(repeating: "\"\(gray28)\"", count: 65).joined(separator: ",") + "]", "65 images given; at most 64"),
+        (
+            "[" + Array(repeating: "\"\(gray28)\"", count: 65).joined(separator: ",") + "]",
+            "65 images given; at most 64"
+        ),
         ("[\"\(gray27)\"]", "image 0: the PNG is 27x28"),
         ("[\"\"]", "image 0: the image is an empty string"),
         ("[\"aGVsbG8gd29ybGQ=\"]", "image 0: the data is not a PNG"),

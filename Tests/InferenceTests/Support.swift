@@ -12,9 +12,10 @@ enum Artifacts {
     static let modelDirectory = packageRoot.appendingPathComponent("Models")
 
     /// `TIERSERVE_DATA_DIR`, or `data/` in the package (filled by `make data`).
-    static let dataDirectory = ProcessInfo.processInfo.environment["TIERSERVE_DATA_DIR"].map {
-        URL(fileURLWithPath: $0)
-    } ?? packageRoot.appendingPathComponent("data")
+    static let dataDirectory =
+        ProcessInfo.processInfo.environment["TIERSERVE_DATA_DIR"].map {
+            URL(fileURLWithPath: $0)
+        } ?? packageRoot.appendingPathComponent("data")
 
     static func metadataURL(_ name: String) -> URL {
         modelDirectory.appendingPathComponent("\(name).json")

@@ -26,7 +26,8 @@ public struct IDXFile: Sendable {
         }
         guard bytes[2] == 0x08 else {
             throw InferenceError(
-                .unsupported, "\(source) holds IDX element type 0x\(String(bytes[2], radix: 16)); only bytes (0x08) are read")
+                .unsupported,
+                "\(source) holds IDX element type 0x\(String(bytes[2], radix: 16)); only bytes (0x08) are read")
         }
         let rank = Int(bytes[3])
         let headerSize = 4 + 4 * rank

@@ -26,12 +26,14 @@ public struct LabeledImages: Sendable {
         let (imageShape, pixels) = try readArray(imagesURL, what: "dataset images")
         let (labelShape, labelBytes) = try readArray(labelsURL, what: "dataset labels")
         guard imageShape.count == 3 else {
-            throw InferenceError(.corrupt, "\(imagesURL.path) holds shape \(imageShape); expected [count, rows, columns]")
+            throw InferenceError(
+                .corrupt, "\(imagesURL.path) holds shape \(imageShape); expected [count, rows, columns]")
         }
         guard labelShape.count == 1, labelShape[0] == imageShape[0] else {
             throw InferenceError(
                 .corrupt,
-                "\(labelsURL.path) holds \(labelShape) labels but \(imagesURL.lastPathComponent) holds \(imageShape[0]) images")
+                "\(labelsURL.path) holds \(labelShape) labels but \(imagesURL.lastPathComponent) holds \(imageShape[0]) images"
+            )
         }
         guard start >= 0, count > 0, start + count <= imageShape[0] else {
             throw InferenceError(
@@ -41,7 +43,8 @@ public struct LabeledImages: Sendable {
         let size = imageShape[1] * imageShape[2]
         return LabeledImages(
             height: imageShape[1], width: imageShape[2],
-            pixels: start == 0 && count == imageShape[0] ? pixels : Array(pixels[start * size..<(start + count) * size]),
+            pixels: start == 0 && count == imageShape[0]
+                ? pixels : Array(pixels[start * size..<(start + count) * size]),
             labels: labelBytes[start..<start + count].map(Int.init))
     }
 

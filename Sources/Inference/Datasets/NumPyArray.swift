@@ -51,7 +51,9 @@ public struct NumPyArray: Sendable {
         let expected = shape.reduce(1, *) * elementSize
         guard bytes.count - dataStart == expected else {
             throw InferenceError(
-                .corrupt, "\(source): shape \(shape) of \(dtype) needs \(expected) bytes but the file holds \(bytes.count - dataStart)")
+                .corrupt,
+                "\(source): shape \(shape) of \(dtype) needs \(expected) bytes but the file holds \(bytes.count - dataStart)"
+            )
         }
         self.shape = shape
         self.dtype = dtype
@@ -69,7 +71,8 @@ public struct NumPyArray: Sendable {
                 entry = try archive.contents(of: only)
             } else {
                 let names = archive.entries.map(\.name).joined(separator: ", ")
-                throw ArchiveError(.missingEntry(""), "the archive holds \(archive.entries.count) arrays (\(names)); name one")
+                throw ArchiveError(
+                    .missingEntry(""), "the archive holds \(archive.entries.count) arrays (\(names)); name one")
             }
         } catch {
             throw InferenceError(.corrupt, "\(source) is not a readable .npz archive: \(error.reason)")

@@ -92,7 +92,8 @@ public struct ImageBatch: Sendable, Equatable {
             case .rows(let rows):
                 guard rows.count == height, rows.allSatisfy({ $0.count == width }) else {
                     let widths = Set(rows.map(\.count)).sorted().map(String.init).joined(separator: "/")
-                    throw InferenceError(.invalidImage, "the image is \(widths)x\(rows.count) (width x height); \(expected)")
+                    throw InferenceError(
+                        .invalidImage, "the image is \(widths)x\(rows.count) (width x height); \(expected)")
                 }
                 values = rows.flatMap { $0 }
             case .flat(let flat):

@@ -39,21 +39,27 @@ enum Layer: Sendable {
             return input
         case .linear(_, _, let inputs, let outputs):
             guard input == [inputs] else {
-                throw InferenceError(.shapeMismatch, "linear layer expects \(inputs) inputs but receives shape \(input)")
+                throw InferenceError(
+                    .shapeMismatch, "linear layer expects \(inputs) inputs but receives shape \(input)")
             }
             return [outputs]
         case .conv2d(let convolution):
             guard input.count == 3, input[0] == convolution.inputChannels else {
-                throw InferenceError(.shapeMismatch, 
+                throw InferenceError(
+                    .shapeMismatch,
                     "conv2d layer expects \(convolution.inputChannels) channels of H x W but receives shape \(input)")
             }
             let height = (input[1] + 2 * convolution.padding - convolution.kernel) / convolution.stride + 1
             let width = (input[2] + 2 * convolution.padding - convolution.kernel) / convolution.stride + 1
-            guard height > 0, width > 0 else { throw InferenceError(.shapeMismatch, "conv2d kernel is larger than its input \(input)") }
+            guard height > 0, width > 0 else {
+                throw InferenceError(.shapeMismatch, "conv2d kernel is larger than its input \(input)")
+            }
             return [convolution.outputChannels, height, width]
         case .maxPool2d(let kernel, let stride):
             guard input.count == 3, input[1] >= kernel, input[2] >= kernel else {
-                throw InferenceError(.shapeMismatch, "maxpool2d expects C x H x W of at least \(kernel) x \(kernel) but receives \(input)")
+                throw InferenceError(
+                    .shapeMismatch,
+                    "maxpool2d expects C x H x W of at least \(kernel) x \(kernel) but receives \(input)")
             }
             return [input[0], (input[1] - kernel) / stride + 1, (input[2] - kernel) / stride + 1]
         }
@@ -64,7 +70,8 @@ enum Layer: Sendable {
     func floatsPerImage(input: [Int], output: [Int]) -> Int {
         let patches: Int
         if case .conv2d(let convolution) = self {
-            patches = convolution.inputChannels * convolution.kernel * convolution.kernel * output.dropFirst().reduce(1, *)
+            patches =
+                convolution.inputChannels * convolution.kernel * convolution.kernel * output.dropFirst().reduce(1, *)
         } else {
             patches = 0
         }
@@ -137,7 +144,8 @@ enum Layer: Sendable {
                             // The common case, written out so the compiler keeps it branch-free.
                             for column in 0..<outputWidth {
                                 let corner = top + 2 * column
-                                written.initialize(to: max(max(corner[0], corner[1]), max(corner[width], corner[width + 1])))
+                                written.initialize(
+                                    to: max(max(corner[0], corner[1]), max(corner[width], corner[width + 1])))
                                 written += 1
                             }
                             continue
@@ -190,7 +198,8 @@ extension Layer.Convolution {
                         for dx in 0..<kernel {
                             // Output columns whose input x = column * stride + dx - padding lies inside the image.
                             let firstColumn = min(outputWidth, max(0, (padding - dx + stride - 1) / stride))
-                            let endColumn = max(firstColumn, min(outputWidth, (width + padding - dx + stride - 1) / stride))
+                            let endColumn = max(
+                                firstColumn, min(outputWidth, (width + padding - dx + stride - 1) / stride))
                             for item in 0..<batch {
                                 let plane = source + (item * inputChannels + channel) * height * width
                                 for row in 0..<outputHeight {

@@ -69,13 +69,15 @@ public struct Model: Sendable {
                 largestLayer = max(largestLayer, layer.floatsPerImage(input: shape, output: next))
                 shape = next
             } catch {
-                throw InferenceError(error.kind, "\(source): layer \(index) (\(metadata.layers[index].op)): \(error.message)")
+                throw InferenceError(
+                    error.kind, "\(source): layer \(index) (\(metadata.layers[index].op)): \(error.message)")
             }
         }
         guard shape == [metadata.classes.count] else {
             throw InferenceError(
                 .shapeMismatch,
-                "\(source): the layers produce shape \(shape) per image but the model has \(metadata.classes.count) classes")
+                "\(source): the layers produce shape \(shape) per image but the model has \(metadata.classes.count) classes"
+            )
         }
         self.metadata = metadata
         self.layers = layers
@@ -107,7 +109,8 @@ public struct Model: Sendable {
                 for batch in stride(from: worker, to: batches, by: workers) {
                     let start = batch * batchSize
                     let end = min(start + batchSize, count)
-                    var activations = normalized(images[start * pixelsPerImage..<end * pixelsPerImage], count: end - start)
+                    var activations = normalized(
+                        images[start * pixelsPerImage..<end * pixelsPerImage], count: end - start)
                     for layer in layers {
                         layer.apply(to: &activations)
                     }
@@ -192,7 +195,8 @@ public struct Model: Sendable {
             let stride = spec.stride ?? 1
             let padding = spec.padding ?? 0
             guard stride > 0, padding >= 0 else {
-                throw InferenceError(.corrupt, "\(source): conv2d layer \(index) has stride \(stride), padding \(padding)")
+                throw InferenceError(
+                    .corrupt, "\(source): conv2d layer \(index) has stride \(stride), padding \(padding)")
             }
             return .conv2d(
                 Layer.Convolution(
@@ -202,7 +206,8 @@ public struct Model: Sendable {
             let kernel = spec.kernel ?? 2
             let stride = spec.stride ?? kernel
             guard kernel > 0, stride > 0 else {
-                throw InferenceError(.corrupt, "\(source): maxpool2d layer \(index) has kernel \(kernel), stride \(stride)")
+                throw InferenceError(
+                    .corrupt, "\(source): maxpool2d layer \(index) has kernel \(kernel), stride \(stride)")
             }
             return .maxPool2d(kernel: kernel, stride: stride)
         default:
