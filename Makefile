@@ -18,9 +18,9 @@ help:
 deps:
 	scripts/install-deps
 
-$(PYTHON): Training/requirements.txt
+$(PYTHON): Training/requirements.txt Tests/ManifestChecks/requirements.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -r Training/requirements.txt
+	$(VENV)/bin/pip install --quiet -r Training/requirements.txt -r Tests/ManifestChecks/requirements.txt
 	touch $(PYTHON)
 
 venv: deps $(PYTHON)
@@ -51,7 +51,7 @@ test-swift:
 	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) swift test
 
 test-python:
-	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) TIERSERVE_JOB_BINARY=.build/debug/job $(PYTHON) -m pytest -q Training/tests
+	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) TIERSERVE_JOB_BINARY=.build/debug/job $(PYTHON) -m pytest -q Training/tests Tests/ManifestChecks
 
 bench: venv data release
 	$(PYTHON) Bench/job_vs_pytorch.py --job-binary .build/release/job --data-dir $(DATA_DIR)
