@@ -37,16 +37,21 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl", "HTTPTypes"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "YAML", dependencies: ["CYAML"]),
+        .target(name: "CommandLineOptions"),
 
         // Layer 3: domain.
         .target(name: "Inference", dependencies: ["Archives", "Digests", "COpenBLAS", "CPNG"]),
         .target(name: "Kubernetes"),
+        .target(name: "EnvoyConfig", dependencies: ["YAML"]),
 
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
+        .target(name: "Gateway", dependencies: ["EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
 
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
+        .executableTarget(
+            name: "gateway", dependencies: ["Gateway", "EnvoyConfig", "CommandLineOptions", "Logging"]),
 
         .testTarget(
             name: "ShimTests",
@@ -59,5 +64,8 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "KubernetesTests", dependencies: ["Kubernetes", "YAML"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
     ]
 )
