@@ -210,3 +210,33 @@ def test_rbac_stays_inside_each_tier_namespace() -> None:
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": f"{tier}-tier", "namespace": namespace}]
         deployment = find("Deployment", f"{tier}-tier", namespace)
         assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == f"{tier}-tier"
+
+
+IMAGES = sorted((MANIFESTS / "images").glob("*.Dockerfile"))
+
+
+@pytest.mark.parametrize("path", IMAGES, ids=lambda path: path.name)
+def test_dockerfiles_build_static_swift_and_run_as_the_pods_user(path: Path) -> None:
+    import dockerfile
+
+    # The parser is BuildKit's own, so a syntax error here is one `docker build` would report.
+    commands = dockerfile.parse_file(str(path))
+    stages = [command for command in commands if command.cmd == "FROM"]
+    assert len(stages) >= 2, "multi-stage: a Swift build stage and a slim runtime"
+    assert stages[0].value[0].startswith("swift:"), "the build stage starts from the official Swift image"
+    final = commands[commands.index(stages[-1]):]
+    builds = [command.value[0] for command in commands if command.cmd == "RUN" and "swift build" in command.value[0]]
+    assert builds and all("--static-swift-stdlib" in build and "-c release" in build for build in builds)
+    users = [command.value[0] for command in final if command.cmd == "USER"]
+    assert users == ["10001:10001"], "the runtime stage ends as the non-root user the pods run as"
+    for command in final:
+        if command.cmd == "COPY" and not any(flag.startswith("--from=") for flag in command.flags):
+            for source in command.value[:-1]:
+                assert (ROOT / source).exists(), f"{path.name} copies {source}, which the repository lacks"
+    assert any(command.cmd == "ENTRYPOINT" for command in final)
+
+
+def test_every_image_the_manifests_name_has_a_dockerfile() -> None:
+    images = {container["image"] for _, spec in pod_specs() for container in spec["containers"]}
+    ours = {image.split(":")[0].removeprefix("tierserve/") for image in images if image.startswith("tierserve/")}
+    assert ours == {path.name.removesuffix(".Dockerfile") for path in IMAGES}
