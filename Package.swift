@@ -41,6 +41,7 @@ let package = Package(
         // Layer 3: domain.
         .target(name: "Inference", dependencies: ["Archives", "Digests", "COpenBLAS", "CPNG"]),
         .target(name: "Kubernetes"),
+        .target(name: "KubernetesClient", dependencies: ["HTTPClient", "HTTPTypes", "Kubernetes", "YAML", "Logging"]),
 
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
@@ -59,5 +60,8 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "KubernetesTests", dependencies: ["Kubernetes", "YAML"]),
+        .testTarget(
+            name: "KubernetesClientTests",
+            dependencies: ["KubernetesClient", "Kubernetes", "HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
     ]
 )
