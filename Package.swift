@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Archives", "Digests", "COpenBLAS", "CPNG"]),
         .target(name: "Kubernetes"),
         .target(name: "EnvoyConfig", dependencies: ["YAML"]),
+        .target(name: "KubernetesClient", dependencies: ["HTTPClient", "HTTPTypes", "Kubernetes", "YAML", "Logging"]),
 
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
@@ -67,5 +68,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
+        .testTarget(
+            name: "KubernetesClientTests",
+            dependencies: ["KubernetesClient", "Kubernetes", "HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
     ]
 )
