@@ -32,8 +32,9 @@ public struct HTTPResponse: Sendable {
     /// A value the encoder rejects (a non-finite `Double`, say) is a bug in the caller; rather than throw from
     /// every handler, this answers 500 with a JSON message naming the encoding error.
     public static func json<T: Encodable>(
-        _ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = [:], encoder: JSONEncoder = JSONEncoder()
+        _ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = [:], encoder: JSONEncoder? = nil
     ) -> HTTPResponse {
+        let encoder = encoder ?? makeJSONEncoder()
         var headers = headers
         headers["Content-Type"] = "application/json"
         do {
@@ -88,4 +89,11 @@ public struct HTTPResponse: Sendable {
         var code: Int
         var message: String
     }
+}
+
+/// Sorted keys, so answers are stable, and slashes left as they are, so paths read as paths.
+func makeJSONEncoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
 }
