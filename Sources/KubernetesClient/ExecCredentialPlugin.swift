@@ -24,7 +24,8 @@ enum ExecCredentialPlugin {
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<(String, Date?), KubernetesConfigurationError>, Never>) in
             Thread.detachNewThread {
-                continuation.resume(returning: Result { () throws(KubernetesConfigurationError) in try runBlocking(command) })
+                continuation.resume(
+                    returning: Result { () throws(KubernetesConfigurationError) in try runBlocking(command) })
             }
         }
         return try result.get()

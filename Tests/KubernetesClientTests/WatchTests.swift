@@ -55,17 +55,20 @@ import Testing
         }
     }
 
-    @Test("after two events and a 410, the watch lists again and continues from the new version",
+    @Test(
+        "after two events and a 410, the watch lists again and continues from the new version",
         arguments: Expiry.allCases)
     func relistAfterGone(expiry: Expiry) async throws {
         let lists = ListCounter()
         try await withMockServer { request in
             guard request.queryValue("watch") == "1" else {
-                let items = lists.next() == 1
+                let items =
+                    lists.next() == 1
                     ? [storedJob("a", resourceVersion: "90")]
                     : [storedJob("a", resourceVersion: "90"), storedJob("b", resourceVersion: "102")]
                 let version = items.count == 1 ? "100" : "200"
-                return .json(KubernetesList(apiVersion: "batch/v1", kind: "JobList", resourceVersion: version, items: items))
+                return .json(
+                    KubernetesList(apiVersion: "batch/v1", kind: "JobList", resourceVersion: version, items: items))
             }
             switch request.queryValue("resourceVersion") {
             case "100":
@@ -85,7 +88,8 @@ import Testing
         } _: { server in
             let options = WatchOptions(initialBackoff: .milliseconds(20))
             var seen: [String] = []
-            for try await change in server.client().watchJobs(in: "free", labelSelector: "tier=free", options: options) {
+            for try await change in server.client().watchJobs(in: "free", labelSelector: "tier=free", options: options)
+            {
                 seen.append(Self.summary(change))
                 if seen.count == 5 { break }
             }
@@ -105,11 +109,12 @@ import Testing
         try await withMockServer { request in
             switch request.queryValue("resourceVersion") {
             case "5":
-                let bookmark = Job(metadata: {
-                    var metadata = ObjectMeta()
-                    metadata.resourceVersion = "9"
-                    return metadata
-                }())
+                let bookmark = Job(
+                    metadata: {
+                        var metadata = ObjectMeta()
+                        metadata.resourceVersion = "9"
+                        return metadata
+                    }())
                 return Self.stream([watchLine("BOOKMARK", bookmark)])
             default:
                 return Self.stream([watchLine("DELETED", storedJob("y", resourceVersion: "10"))], staysOpen: true)
@@ -155,7 +160,9 @@ import Testing
         let forbidden = Status.forbidden(
             user: "system:serviceaccount:free:tier-free", verb: "watch", resource: "jobs", group: "batch",
             namespace: "pro")
-        try await withMockServer { _ in statusResponse(forbidden) } _: { server in
+        try await withMockServer { _ in
+            statusResponse(forbidden)
+        } _: { server in
             let error = await #expect(throws: KubernetesClientError.self) {
                 for try await _ in server.client().watchJobs(in: "pro", resourceVersion: "1") {}
             }
