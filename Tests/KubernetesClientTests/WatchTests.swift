@@ -2,9 +2,10 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 import Kubernetes
-import KubernetesClient
 import Synchronization
 import Testing
+
+@testable import KubernetesClient
 
 @Suite struct WatchTests {
     /// How the mock server tells the client its resource version is too old.
@@ -153,6 +154,42 @@ import Testing
             #expect(ContinuousClock.now - cancelled < .seconds(2))
             #expect(server.requests.count == 1)
         }
+    }
+
+    @Test("a 503 answer and an ERROR event are retried after a pause; the ERROR is reported")
+    func retriesServerErrors() async throws {
+        let attempts = ListCounter()
+        try await withMockServer { _ in
+            switch attempts.next() {
+            case 1:
+                return statusResponse(Status(code: 503, reason: "ServiceUnavailable", message: "etcd is busy"))
+            case 2:
+                let broken = Status(code: 500, reason: "InternalError", message: "watch channel closed")
+                return Self.stream([watchLine("ERROR", broken)])
+            default:
+                return Self.stream([watchLine("ADDED", storedJob("z", resourceVersion: "8"))], staysOpen: true)
+            }
+        } _: { server in
+            let options = WatchOptions(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(200))
+            let started = ContinuousClock.now
+            var seen: [String] = []
+            for try await change in server.client().watchJobs(in: "free", resourceVersion: "7", options: options) {
+                seen.append(Self.summary(change))
+                if seen.count == 2 { break }
+            }
+            #expect(seen == ["error 500", "added z"])
+            #expect(server.requests.map { $0.queryValue("resourceVersion") } == ["7", "7", "7"])
+            // Two failures in a row: pauses of 50 ms and 100 ms.
+            #expect(ContinuousClock.now - started >= .milliseconds(150))
+        }
+    }
+
+    @Test(
+        "the pause doubles per failure up to the maximum",
+        arguments: [(1, 200), (2, 400), (3, 800), (6, 5000), (40, 5000)])
+    func backoff(failures: Int, milliseconds: Int) {
+        let options = WatchOptions(initialBackoff: .milliseconds(200), maxBackoff: .seconds(5))
+        #expect(options.backoff(afterFailures: failures) == .milliseconds(milliseconds))
     }
 
     @Test("a watch the server forbids ends with the Status, without retrying")
