@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import Foundation
 import Kubernetes
 import Synchronization
@@ -61,9 +56,14 @@ final class BearerTokenSource: Sendable {
             throw KubernetesConfigurationError(
                 .unreadableFile, field: path, message: "the token file cannot be read (errno \(errno))")
         }
+        #if os(Linux)
+            let modified = info.st_mtim
+        #else
+            let modified = info.st_mtimespec
+        #endif
         let stamp = FileStamp(
-            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), seconds: Int(info.st_mtim.tv_sec),
-            nanoseconds: Int(info.st_mtim.tv_nsec))
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), seconds: Int(modified.tv_sec),
+            nanoseconds: Int(modified.tv_nsec))
         let cached: String? = cache.withLock { cached in
             guard case .file(let token, let cachedStamp) = cached, cachedStamp == stamp else { return nil }
             return token

@@ -3,6 +3,9 @@ import Kubernetes
 
 /// Runs a kubeconfig `exec` credential plugin and reads the token from the `ExecCredential` it prints.
 enum ExecCredentialPlugin {
+    /// How long a plugin may run; `aws eks get-token` takes a second or two.
+    static let timeoutSeconds: Double = 60
+
     private struct ExecCredential: Decodable {
         struct Status: Decodable {
             var token: String?
@@ -24,7 +27,8 @@ enum ExecCredentialPlugin {
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<(String, Date?), KubernetesConfigurationError>, Never>) in
             Thread.detachNewThread {
-                continuation.resume(returning: Result { () throws(KubernetesConfigurationError) in try runBlocking(command) })
+                continuation.resume(
+                    returning: Result { () throws(KubernetesConfigurationError) in try runBlocking(command) })
             }
         }
         return try result.get()
@@ -63,12 +67,21 @@ enum ExecCredentialPlugin {
         }
 
         // 2. Read both pipes to the end before waiting, so a chatty plugin cannot fill one and stall.
-        // TODO: no deadline on the plugin; a hung plugin hangs the call. `aws eks get-token` returns in seconds.
+        // A plugin that hangs (waiting for a login prompt, say) is stopped, which closes its pipes.
+        let deadline = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: deadline)
         let errorDrain = PipeDrain(errors.fileHandleForReading)
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        deadline.cancel()
         let stderrText = String(decoding: errorDrain.wait().prefix(500), as: UTF8.self)
 
+        if process.terminationReason == .uncaughtSignal {
+            throw KubernetesConfigurationError(
+                .credentialPluginFailed, field: field,
+                message: "\(executable) did not finish within \(Int(timeoutSeconds)) seconds and was stopped, "
+                    + "or was killed by a signal: \(stderrText)")
+        }
         guard process.terminationStatus == 0 else {
             throw KubernetesConfigurationError(
                 .credentialPluginFailed, field: field,

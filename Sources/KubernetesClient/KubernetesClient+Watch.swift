@@ -10,7 +10,8 @@ extension KubernetesClient {
         in namespace: String?, labelSelector: LabelSelectorQuery? = nil, resourceVersion: String? = nil,
         options: WatchOptions = WatchOptions()
     ) -> AsyncThrowingStream<WatchChange<Job>, any Error> {
-        watch(Job.self, at: .jobs(in: namespace), labelSelector: labelSelector, resourceVersion: resourceVersion,
+        watch(
+            Job.self, at: .jobs(in: namespace), labelSelector: labelSelector, resourceVersion: resourceVersion,
             options: options)
     }
 
@@ -19,7 +20,8 @@ extension KubernetesClient {
         in namespace: String?, labelSelector: LabelSelectorQuery? = nil, resourceVersion: String? = nil,
         options: WatchOptions = WatchOptions()
     ) -> AsyncThrowingStream<WatchChange<Pod>, any Error> {
-        watch(Pod.self, at: .pods(in: namespace), labelSelector: labelSelector, resourceVersion: resourceVersion,
+        watch(
+            Pod.self, at: .pods(in: namespace), labelSelector: labelSelector, resourceVersion: resourceVersion,
             options: options)
     }
 
@@ -166,8 +168,9 @@ extension KubernetesClient {
                     delivered = true
                     continuation.yield(.bookmark(resourceVersion: latest))
                 case "ERROR":
-                    let status = (try? event.object.decode(as: Status.self)) ?? Status(
+                    let fallback = Status(
                         code: 500, reason: "InternalError", message: "an ERROR watch event without a Status")
+                    let status = (try? event.object.decode(as: Status.self)) ?? fallback
                     if status.code == 410 || status.reason == "Expired" || status.reason == "Gone" {
                         return .mustRelist
                     }
@@ -181,7 +184,8 @@ extension KubernetesClient {
             if delivered && error.code != .cancelled { return .ended(resourceVersion: latest, delivered: true) }
             throw .transport(error, server: configuration.server)
         } catch {
-            throw .transport(HTTPClientError(.other, url: request.url, detail: "\(error)"), server: configuration.server)
+            throw .transport(
+                HTTPClientError(.other, url: request.url, detail: "\(error)"), server: configuration.server)
         }
         return .ended(resourceVersion: latest, delivered: delivered)
     }

@@ -63,7 +63,8 @@ public enum KubernetesClientError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .api(let status):
-            "Kubernetes API error \(status.code.map(String.init) ?? "?") \(status.reason ?? ""): \(status.message ?? "")"
+            "Kubernetes API error \(status.code.map(String.init) ?? "?") \(status.reason ?? ""): "
+                + (status.message ?? "")
         case .transport(let error, let server):
             "Kubernetes API server \(server) \(error.code.summary): \(error)"
         case .unexpectedResponse(let code, let method, let path, let excerpt):

@@ -93,7 +93,8 @@ extension KubernetesConfiguration {
             data: user.clientKeyData, file: user.clientKey, resolver: resolver, field: "\(userField).client-key")
         if (certificate == nil) != (key == nil) {
             throw KubernetesConfigurationError(
-                .missingField, field: certificate == nil ? "\(userField).client-certificate" : "\(userField).client-key",
+                .missingField,
+                field: certificate == nil ? "\(userField).client-certificate" : "\(userField).client-key",
                 message: "a client certificate needs both client-certificate(-data) and client-key(-data)")
         }
         let credentials = try credentials(of: user, resolver: resolver, field: userField)

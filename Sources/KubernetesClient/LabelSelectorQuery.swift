@@ -77,7 +77,8 @@ public struct LabelSelectorQuery: Sendable, Hashable, CustomStringConvertible, E
             case "NotIn": requirements.append(.notIn(expression.key, values))
             case "Exists": requirements.append(.exists(expression.key))
             case "DoesNotExist": requirements.append(.doesNotExist(expression.key))
-            default: requirements.append(.raw("\(expression.key) \(expression.operator) (\(values.joined(separator: ",")))"))
+            default:
+                requirements.append(.raw("\(expression.key) \(expression.operator) (\(values.joined(separator: ",")))"))
             }
         }
         self.requirements = requirements

@@ -13,7 +13,8 @@ enum QueryString {
             if isUnreserved(byte) {
                 encoded.append(Character(Unicode.Scalar(byte)))
             } else {
-                encoded += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
+                encoded +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
             }
         }
         return encoded

@@ -54,7 +54,9 @@ import Testing
         let status = Status.forbidden(
             user: "system:serviceaccount:free:tier-free", verb: "create", resource: "jobs", group: "batch",
             namespace: "pro")
-        try await withMockServer { _ in statusResponse(status) } _: { server in
+        try await withMockServer { _ in
+            statusResponse(status)
+        } _: { server in
             let error = await #expect(throws: KubernetesClientError.self) {
                 try await server.client().create(job: Job(metadata: ObjectMeta(name: "j")), in: "pro")
             }
@@ -67,7 +69,9 @@ import Testing
 
     @Test("a 401 is isUnauthorized, and no token means no Authorization header")
     func unauthorized() async throws {
-        try await withMockServer { _ in statusResponse(.unauthorized) } _: { server in
+        try await withMockServer { _ in
+            statusResponse(.unauthorized)
+        } _: { server in
             let error = await #expect(throws: KubernetesClientError.self) {
                 try await server.client(token: nil).pods(in: "free")
             }
@@ -77,12 +81,14 @@ import Testing
         }
     }
 
-    @Test("the Status helpers match by reason and code", arguments: [
-        (Status(code: 409, reason: "AlreadyExists", message: "x"), "alreadyExists"),
-        (Status(code: 409, reason: "Conflict", message: "x"), "conflict"),
-        (Status(code: 410, reason: "Expired", message: "x"), "gone"),
-        (Status(code: 422, reason: "Invalid", message: "x"), "invalid"),
-    ])
+    @Test(
+        "the Status helpers match by reason and code",
+        arguments: [
+            (Status(code: 409, reason: "AlreadyExists", message: "x"), "alreadyExists"),
+            (Status(code: 409, reason: "Conflict", message: "x"), "conflict"),
+            (Status(code: 410, reason: "Expired", message: "x"), "gone"),
+            (Status(code: 422, reason: "Invalid", message: "x"), "invalid"),
+        ])
     func statusHelpers(status: Status, expected: String) {
         let error = KubernetesClientError.api(status)
         let matched = [
@@ -114,7 +120,9 @@ import Testing
 
     @Test("a 200 whose body is not the expected JSON is invalidResponse, not a crash")
     func badJSON() async throws {
-        try await withMockServer { _ in rawJSON(#"{"items": 12"#) } _: { server in
+        try await withMockServer { _ in
+            rawJSON(#"{"items": 12"#)
+        } _: { server in
             let error = await #expect(throws: KubernetesClientError.self) { try await server.client().jobs(in: "x") }
             guard case .invalidResponse(_, let path, _) = error else {
                 Issue.record("expected invalidResponse, got \(String(describing: error))")
@@ -195,7 +203,9 @@ import Testing
 
     @Test("delete sends DELETE with a propagation policy")
     func deleteJob() async throws {
-        try await withMockServer { _ in rawJSON(#"{"kind":"Status","apiVersion":"v1","status":"Success"}"#) } _: {
+        try await withMockServer { _ in
+            rawJSON(#"{"kind":"Status","apiVersion":"v1","status":"Success"}"#)
+        } _: {
             server in
             try await server.client().delete(job: "grader-x7k2q", in: "free")
             try await server.client().delete(job: "grader-x7k2q", in: "free", propagation: .orphan)
@@ -208,8 +218,11 @@ import Testing
 
     @Test("a pod's log comes back as text, with container and tailLines in the query")
     func podLog() async throws {
-        try await withMockServer { _ in .text("epoch 1 loss 0.3\nepoch 2 loss 0.1\n") } _: { server in
-            let log = try await server.client().log(ofPod: "grader-x7k2q-abcde", in: "free", container: "job", tailLines: 2)
+        try await withMockServer { _ in
+            .text("epoch 1 loss 0.3\nepoch 2 loss 0.1\n")
+        } _: { server in
+            let log = try await server.client().log(
+                ofPod: "grader-x7k2q-abcde", in: "free", container: "job", tailLines: 2)
             #expect(log == "epoch 1 loss 0.3\nepoch 2 loss 0.1\n")
             let request = try #require(server.requests.first)
             #expect(request.path == "/api/v1/namespaces/free/pods/grader-x7k2q-abcde/log")
@@ -225,7 +238,8 @@ import Testing
                 request.path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
             else { return statusResponse(Status(code: 400, reason: "BadRequest", message: "bad review")) }
             let attributes = review.spec.resourceAttributes
-            let allowed = attributes?.verb == "create" && attributes?.namespace == "free" && attributes?.group == "batch"
+            let allowed =
+                attributes?.verb == "create" && attributes?.namespace == "free" && attributes?.group == "batch"
             review.status = .init(allowed: allowed)
             return .json(review, status: .created)
         } _: { server in
@@ -244,16 +258,19 @@ import Testing
         try await withMockServer { request in
             switch request.path {
             case "/version":
-                return rawJSON(#"{"major":"1","minor":"30+","gitVersion":"v1.30.2-eks-1552ad0","platform":"linux/amd64"}"#)
+                return rawJSON(
+                    #"{"major":"1","minor":"30+","gitVersion":"v1.30.2-eks-1552ad0","platform":"linux/amd64"}"#)
             case "/api/v1/namespaces/free/resourcequotas/tier-free":
                 return rawJSON(
                     #"{"kind":"ResourceQuota","apiVersion":"v1","metadata":{"name":"tier-free","namespace":"free"},"#
                         + #""spec":{"hard":{"pods":"2","requests.cpu":"1"}},"#
-                        + #""status":{"hard":{"pods":"2","requests.cpu":"1"},"used":{"pods":"1","requests.cpu":"500m"}}}"#)
+                        + #""status":{"hard":{"pods":"2","requests.cpu":"1"},"#
+                        + #""used":{"pods":"1","requests.cpu":"500m"}}}"#)
             case "/api/v1/namespaces/free/pods/p1":
                 return rawJSON(
                     #"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p1","labels":{"job-name":"j"}},"#
-                        + #""spec":{"containers":[{"name":"job","image":"tierserve/job"}]},"status":{"phase":"Running"}}"#)
+                        + #""spec":{"containers":[{"name":"job","image":"tierserve/job"}]},"#
+                        + #""status":{"phase":"Running"}}"#)
             default:
                 return statusResponse(.notFound(resource: "things", group: "", name: request.path))
             }
@@ -276,7 +293,9 @@ import Testing
             #expect(FileManager.default.createFile(atPath: path, contents: nil))
             let handle = try #require(FileHandle(forWritingAtPath: path))
             defer { try? handle.close() }
-            try await withMockServer { _ in rawJSON(#"{"major":"1"}"#) } _: { server in
+            try await withMockServer { _ in
+                rawJSON(#"{"major":"1"}"#)
+            } _: { server in
                 let logger = Logger(label: "k8s", level: .debug, fileDescriptor: handle.fileDescriptor)
                 let client = KubernetesClient(
                     configuration: KubernetesConfiguration(server: server.url), logger: logger)

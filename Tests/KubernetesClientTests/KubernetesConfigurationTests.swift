@@ -106,10 +106,12 @@ import Testing
         #expect(garbled?.field == "users[tester].user.client-certificate-data")
     }
 
-    @Test("auth-provider and basic auth are refused, naming the field", arguments: [
-        ("auth-provider:\n  name: gcp", "users[tester].user.auth-provider"),
-        ("username: admin\npassword: hunter2", "users[tester].user.username"),
-    ])
+    @Test(
+        "auth-provider and basic auth are refused, naming the field",
+        arguments: [
+            ("auth-provider:\n  name: gcp", "users[tester].user.auth-provider"),
+            ("username: admin\npassword: hunter2", "users[tester].user.username"),
+        ])
     func unsupported(user: String, field: String) {
         let error = #expect(throws: KubernetesConfigurationError.self) {
             try KubernetesConfiguration.kubeconfig(text: Self.kubeconfig(user: user), baseDirectory: "/tmp")
@@ -150,13 +152,16 @@ import Testing
                 echo '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1",\
                 "status":{"token":"from-plugin","expirationTimestamp":"2099-01-01T00:00:00Z"}}'
                 """, to: plugin, executable: true)
-            try await withMockServer { _ in rawJSON(#"{"major":"1"}"#) } _: { server in
+            try await withMockServer { _ in
+                rawJSON(#"{"major":"1"}"#)
+            } _: { server in
                 var configuration = KubernetesConfiguration(server: server.url)
                 configuration.credentials = .exec(ExecCredentialCommand(command: plugin, environment: ["TIER": "free"]))
                 let client = KubernetesClient(configuration: configuration)
                 _ = try await client.version()
                 _ = try await client.version()
-                #expect(server.requests.map { $0.headers["Authorization"] } == ["Bearer from-plugin", "Bearer from-plugin"])
+                #expect(
+                    server.requests.map { $0.headers["Authorization"] } == ["Bearer from-plugin", "Bearer from-plugin"])
 
                 configuration.credentials = .exec(ExecCredentialCommand(command: plugin))
                 let failing = KubernetesClient(configuration: configuration)
@@ -187,14 +192,17 @@ import Testing
             #expect(configuration.source == .inCluster)
 
             // The same token file, used against a plain-HTTP mock server.
-            try await withMockServer { _ in rawJSON(#"{"major":"1"}"#) } _: { server in
+            try await withMockServer { _ in
+                rawJSON(#"{"major":"1"}"#)
+            } _: { server in
                 var local = configuration
                 local.server = server.url
                 let client = KubernetesClient(configuration: local)
                 _ = try await client.version()
                 try write("token-two\n", to: "\(directory)/token")
                 _ = try await client.version()
-                #expect(server.requests.map { $0.headers["Authorization"] } == ["Bearer token-one", "Bearer token-two"])
+                #expect(
+                    server.requests.map { $0.headers["Authorization"] } == ["Bearer token-one", "Bearer token-two"])
             }
 
             try FileManager.default.removeItem(atPath: "\(directory)/token")

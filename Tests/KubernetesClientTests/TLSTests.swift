@@ -9,7 +9,9 @@ import Testing
         let certificate = try await TestCertificate.make()
         let tls = HTTPServer.Configuration.TLS(
             certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
-        try await withMockServer(tls: tls) { _ in rawJSON(#"{"major":"1","minor":"30"}"#) } _: { server in
+        try await withMockServer(tls: tls) { _ in
+            rawJSON(#"{"major":"1","minor":"30"}"#)
+        } _: { server in
             #expect(server.url.hasPrefix("https://"))
             let trusting = KubernetesClient(
                 configuration: KubernetesConfiguration(
@@ -33,7 +35,9 @@ import Testing
         let certificate = try await TestCertificate.make()
         let tls = HTTPServer.Configuration.TLS(
             certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
-        try await withMockServer(tls: tls) { _ in rawJSON(#"{"major":"1"}"#) } _: { server in
+        try await withMockServer(tls: tls) { _ in
+            rawJSON(#"{"major":"1"}"#)
+        } _: { server in
             let text = """
                 apiVersion: v1
                 kind: Config

@@ -2,9 +2,10 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 import Kubernetes
-import KubernetesClient
 import Synchronization
 import Testing
+
+@testable import KubernetesClient
 
 @Suite struct WatchTests {
     /// How the mock server tells the client its resource version is too old.
@@ -55,17 +56,20 @@ import Testing
         }
     }
 
-    @Test("after two events and a 410, the watch lists again and continues from the new version",
+    @Test(
+        "after two events and a 410, the watch lists again and continues from the new version",
         arguments: Expiry.allCases)
     func relistAfterGone(expiry: Expiry) async throws {
         let lists = ListCounter()
         try await withMockServer { request in
             guard request.queryValue("watch") == "1" else {
-                let items = lists.next() == 1
+                let items =
+                    lists.next() == 1
                     ? [storedJob("a", resourceVersion: "90")]
                     : [storedJob("a", resourceVersion: "90"), storedJob("b", resourceVersion: "102")]
                 let version = items.count == 1 ? "100" : "200"
-                return .json(KubernetesList(apiVersion: "batch/v1", kind: "JobList", resourceVersion: version, items: items))
+                return .json(
+                    KubernetesList(apiVersion: "batch/v1", kind: "JobList", resourceVersion: version, items: items))
             }
             switch request.queryValue("resourceVersion") {
             case "100":
@@ -85,7 +89,8 @@ import Testing
         } _: { server in
             let options = WatchOptions(initialBackoff: .milliseconds(20))
             var seen: [String] = []
-            for try await change in server.client().watchJobs(in: "free", labelSelector: "tier=free", options: options) {
+            for try await change in server.client().watchJobs(in: "free", labelSelector: "tier=free", options: options)
+            {
                 seen.append(Self.summary(change))
                 if seen.count == 5 { break }
             }
@@ -105,11 +110,12 @@ import Testing
         try await withMockServer { request in
             switch request.queryValue("resourceVersion") {
             case "5":
-                let bookmark = Job(metadata: {
-                    var metadata = ObjectMeta()
-                    metadata.resourceVersion = "9"
-                    return metadata
-                }())
+                let bookmark = Job(
+                    metadata: {
+                        var metadata = ObjectMeta()
+                        metadata.resourceVersion = "9"
+                        return metadata
+                    }())
                 return Self.stream([watchLine("BOOKMARK", bookmark)])
             default:
                 return Self.stream([watchLine("DELETED", storedJob("y", resourceVersion: "10"))], staysOpen: true)
@@ -150,12 +156,50 @@ import Testing
         }
     }
 
+    @Test("a 503 answer and an ERROR event are retried after a pause; the ERROR is reported")
+    func retriesServerErrors() async throws {
+        let attempts = ListCounter()
+        try await withMockServer { _ in
+            switch attempts.next() {
+            case 1:
+                return statusResponse(Status(code: 503, reason: "ServiceUnavailable", message: "etcd is busy"))
+            case 2:
+                let broken = Status(code: 500, reason: "InternalError", message: "watch channel closed")
+                return Self.stream([watchLine("ERROR", broken)])
+            default:
+                return Self.stream([watchLine("ADDED", storedJob("z", resourceVersion: "8"))], staysOpen: true)
+            }
+        } _: { server in
+            let options = WatchOptions(initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(200))
+            let started = ContinuousClock.now
+            var seen: [String] = []
+            for try await change in server.client().watchJobs(in: "free", resourceVersion: "7", options: options) {
+                seen.append(Self.summary(change))
+                if seen.count == 2 { break }
+            }
+            #expect(seen == ["error 500", "added z"])
+            #expect(server.requests.map { $0.queryValue("resourceVersion") } == ["7", "7", "7"])
+            // Two failures in a row: pauses of 50 ms and 100 ms.
+            #expect(ContinuousClock.now - started >= .milliseconds(150))
+        }
+    }
+
+    @Test(
+        "the pause doubles per failure up to the maximum",
+        arguments: [(1, 200), (2, 400), (3, 800), (6, 5000), (40, 5000)])
+    func backoff(failures: Int, milliseconds: Int) {
+        let options = WatchOptions(initialBackoff: .milliseconds(200), maxBackoff: .seconds(5))
+        #expect(options.backoff(afterFailures: failures) == .milliseconds(milliseconds))
+    }
+
     @Test("a watch the server forbids ends with the Status, without retrying")
     func forbiddenEnds() async throws {
         let forbidden = Status.forbidden(
             user: "system:serviceaccount:free:tier-free", verb: "watch", resource: "jobs", group: "batch",
             namespace: "pro")
-        try await withMockServer { _ in statusResponse(forbidden) } _: { server in
+        try await withMockServer { _ in
+            statusResponse(forbidden)
+        } _: { server in
             let error = await #expect(throws: KubernetesClientError.self) {
                 for try await _ in server.client().watchJobs(in: "pro", resourceVersion: "1") {}
             }
