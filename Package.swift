@@ -55,6 +55,8 @@ let package = Package(
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
         .executableTarget(
+            name: "tier", dependencies: ["TierService", "KubernetesClient", "CommandLineOptions", "Logging"]),
+        .executableTarget(
             name: "gateway", dependencies: ["Gateway", "EnvoyConfig", "CommandLineOptions", "Logging"]),
 
         .testTarget(
@@ -71,6 +73,11 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
+        .testTarget(
+            name: "TierServiceTests",
+            dependencies: [
+                "TierService", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPTypes", "YAML", "Logging",
+            ]),
         .testTarget(
             name: "KubernetesClientTests",
             dependencies: ["KubernetesClient", "Kubernetes", "HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),

@@ -79,8 +79,10 @@ public final class TierService: Sendable {
         }
         configuration.logger.info(
             "listening",
-            ["address": "\(host):\(server.port)", "tier": configuration.tier, "namespace": configuration.namespace,
-             "dataset": configuration.template.dataset])
+            [
+                "address": "\(host):\(server.port)", "tier": configuration.tier, "namespace": configuration.namespace,
+                "dataset": configuration.template.dataset,
+            ])
         return server
     }
 
@@ -92,7 +94,7 @@ public final class TierService: Sendable {
 
         var jobName = "-"
         var response: HTTPResponse
-        do {
+        do throws(TierError) {
             switch try endpoint(for: request) {
             case .health:
                 response = .json(["status": "ok", "tier": configuration.tier])
@@ -103,23 +105,23 @@ public final class TierService: Sendable {
                 jobName = submitted.jobName
                 response = .json(submitted)
             }
-        } catch let error as TierError {
+        } catch {
             response = error.response
             if case .clusterRefused = error {
                 logger.warning("cluster refused job", ["error": error.description])
             } else if case .clusterUnreachable = error {
                 logger.warning("cluster unreachable", ["error": error.description])
             }
-        } catch {
-            response = TierError.clusterUnreachable("\(error)").response
         }
 
         response.headers["x-request-id"] = requestID
         let milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
         logger.info(
             "request",
-            ["method": request.method.rawValue, "path": request.path, "status": response.status.code, "job": jobName,
-             "ms": String(format: "%.1f", milliseconds)])
+            [
+                "method": request.method.rawValue, "path": request.path, "status": response.status.code, "job": jobName,
+                "ms": String(format: "%.1f", milliseconds),
+            ])
         return response
     }
 
@@ -133,7 +135,9 @@ public final class TierService: Sendable {
         let base = "/\(configuration.tier)"
         switch request.path {
         case "/healthz", "/readyz":
-            guard request.method == .get else { throw .methodNotAllowed(method: request.method.rawValue, allowed: [.get]) }
+            guard request.method == .get else {
+                throw .methodNotAllowed(method: request.method.rawValue, allowed: [.get])
+            }
             return request.path == "/healthz" ? .health : .readiness
         case base, base + "/", base + "/predict":
             guard request.method == .post else {

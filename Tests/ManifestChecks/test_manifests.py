@@ -205,7 +205,7 @@ def test_rbac_stays_inside_each_tier_namespace() -> None:
     for tier in ("free", "premium"):
         namespace = f"{tier}-service"
         role = find("Role", f"{tier}-tier-jobs", namespace)
-        assert role["rules"] == [{"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "get"]}]
+        assert role["rules"] == [{"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"]}]
         binding = find("RoleBinding", f"{tier}-tier-jobs", namespace)
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": f"{tier}-tier", "namespace": namespace}]
         deployment = find("Deployment", f"{tier}-tier", namespace)
