@@ -135,14 +135,14 @@ import Testing
     @Test("a handler slower than the timeout fails as timed out, within the timeout and a margin")
     func timeout() async throws {
         try await withMockServer { _ in
-            try? await Task.sleep(for: .seconds(3))
+            try? await Task.sleep(for: .seconds(6))
             return rawJSON("{}")
         } _: { server in
             let client = server.client(timeout: .milliseconds(300))
             let started = ContinuousClock.now
             let error = await #expect(throws: KubernetesClientError.self) { try await client.version() }
             #expect(error?.isTimedOut == true)
-            #expect(ContinuousClock.now - started < .milliseconds(1300))
+            #expect(ContinuousClock.now - started < .seconds(3), "long before the handler's 6 s")
 
             // A per-call timeout overrides the client's.
             let again = ContinuousClock.now
@@ -150,7 +150,7 @@ import Testing
                 try await server.client(timeout: .seconds(30)).version(timeout: .milliseconds(200))
             }
             #expect(perCall?.isTimedOut == true)
-            #expect(ContinuousClock.now - again < .milliseconds(1200))
+            #expect(ContinuousClock.now - again < .seconds(3), "long before the handler's 6 s")
         }
     }
 
