@@ -39,12 +39,15 @@ final class Decompressor {
 
     /// Inflates every gzip member of `input`, back to back.
     ///
-    /// - Parameter sizeHint: the expected total size, used as the first output size.
+    /// - Parameters:
+    ///   - sizeHint: the expected total size, used as the first output size.
+    ///   - limit: the most bytes all members together may decompress to.
     /// - Throws: `ArchiveError.malformed` when a member is corrupt or cut short.
-    func inflateGzip(_ input: [UInt8], sizeHint: Int) throws(ArchiveError) -> [UInt8] {
+    func inflateGzip(_ input: [UInt8], sizeHint: Int, limit: Int) throws(ArchiveError) -> [UInt8] {
         var output: [UInt8] = []
         var consumed = 0
-        while consumed < input.count {
+        // Zero bytes after the last member are padding, which gzip itself ignores.
+        while consumed < input.count, input[consumed...].contains(where: { $0 != 0 }) {
             var capacity = max(sizeHint - output.count, 1024)
             while true {
                 var status = LIBDEFLATE_SUCCESS
@@ -60,13 +63,19 @@ final class Decompressor {
                     count = status == LIBDEFLATE_SUCCESS ? memberOut : 0
                 }
                 if status == LIBDEFLATE_INSUFFICIENT_SPACE {
-                    capacity *= 2
+                    guard output.count + capacity < limit else {
+                        throw ArchiveError(.malformed, "gzip data decompresses to more than \(limit) bytes, the limit")
+                    }
+                    capacity = min(capacity * 2, limit - output.count)
                     continue
                 }
                 guard status == LIBDEFLATE_SUCCESS, memberIn > 0 else {
                     throw ArchiveError(.malformed, "gzip member at byte \(consumed) is corrupt or cut short")
                 }
                 output += member
+                guard output.count <= limit else {
+                    throw ArchiveError(.malformed, "gzip data decompresses to more than \(limit) bytes, the limit")
+                }
                 consumed += memberIn
                 break
             }

@@ -71,6 +71,7 @@ public struct InferenceJob: Sendable {
 
     private func loadModel() throws(JobError) -> Model {
         let url = configuration.metadataURL
+        try Self.checkDirectory(configuration.modelDirectory, variable: "MODEL_DIR")
         guard FileManager.default.fileExists(atPath: url.path) else {
             let available = availableModels()
             let list = available.isEmpty ? "none" : available.joined(separator: ", ")
@@ -94,6 +95,7 @@ public struct InferenceJob: Sendable {
 
     private func loadEvaluation(_ split: ModelMetadata.DataSplit, for model: Model) throws(JobError) -> LabeledImages {
         let directory = configuration.dataDirectory
+        try Self.checkDirectory(directory, variable: "DATA_DIR")
         let images: LabeledImages
         do {
             images = try LabeledImages.load(
@@ -108,7 +110,29 @@ public struct InferenceJob: Sendable {
                 "\(split.images) holds \(images.width)x\(images.height) images but \(model.metadata.name) takes "
                     + "\(input.width)x\(input.height) with \(input.channels) channel(s)")
         }
+        let classes = model.metadata.classes.count
+        if let index = images.labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
+            throw JobError.files(
+                "\(split.labels) has label \(images.labels[index]) for image \(split.start + index); "
+                    + "\(model.metadata.name) has \(classes) classes (0-\(classes - 1))")
+        }
         return images
+    }
+
+    /// Says which of "missing", "not a directory" and "not readable" a configured directory is.
+    private static func checkDirectory(_ url: URL, variable: String) throws(JobError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw JobError.configuration("\(variable)=\(url.path) does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw JobError.configuration("\(variable)=\(url.path) is a file; expected a directory")
+        }
+        guard FileManager.default.isReadableFile(atPath: url.path),
+            FileManager.default.isExecutableFile(atPath: url.path)
+        else {
+            throw JobError.configuration("\(variable)=\(url.path) cannot be read: permission denied")
+        }
     }
 
     /// The `<dataset>-<type>` names of the metadata files in the model directory.

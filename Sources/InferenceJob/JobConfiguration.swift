@@ -11,6 +11,8 @@ import Foundation
 /// | `INPUTS` | inline images as JSON, `{"images": [...]}`; classify these instead of the evaluation split | unset |
 /// | `INPUTS_FILE` | a file holding that JSON | unset |
 /// | `LOG_LEVEL` | `debug`, `info`, `warning` or `error` | `info` |
+///
+/// A variable set to the empty string counts as unset, as Kubernetes' own `env` entries do.
 public struct JobConfiguration: Sendable, Equatable {
     /// What the job classifies.
     public enum Work: Sendable, Equatable {
@@ -38,6 +40,9 @@ public struct JobConfiguration: Sendable, Equatable {
     /// The name of the lowest log level to print.
     public let logLevel: String
 
+    /// The largest inline-images document read: 64 images, as PNGs or pixel arrays, fit many times over.
+    public static let maximumInputBytes = 4 << 20
+
     /// The model's metadata file.
     public var metadataURL: URL { modelDirectory.appendingPathComponent("\(dataset)-\(type).json") }
 
@@ -58,13 +63,14 @@ public struct JobConfiguration: Sendable, Equatable {
     ///
     /// - Throws: `JobError.configuration` naming the variable, its value and what was expected.
     public init(environment: [String: String]) throws(JobError) {
+        let environment = environment.filter { !$0.value.isEmpty }
         func required(_ name: String, oneOf allowed: [String]) throws(JobError) -> String {
             let choices = allowed.joined(separator: " or ")
-            guard let value = environment[name], !value.isEmpty else {
+            guard let value = environment[name] else {
                 throw JobError.configuration("\(name) is not set; expected \(choices)")
             }
             guard allowed.contains(value) else {
-                throw JobError.configuration("\(name)=\(value) is not supported; expected \(choices)")
+                throw JobError.configuration("\(name)=\"\(value)\" is not supported; expected \(choices)")
             }
             return value
         }
@@ -73,7 +79,8 @@ public struct JobConfiguration: Sendable, Equatable {
         let type = try required("TYPE", oneOf: Self.types)
         let logLevel = environment["LOG_LEVEL"] ?? "info"
         guard ["debug", "info", "warning", "error"].contains(logLevel) else {
-            throw JobError.configuration("LOG_LEVEL=\(logLevel) is not a level; expected debug, info, warning or error")
+            throw JobError.configuration(
+                "LOG_LEVEL=\"\(logLevel)\" is not a level; expected debug, info, warning or error")
         }
 
         let work: Work
@@ -81,11 +88,7 @@ public struct JobConfiguration: Sendable, Equatable {
         case (let inline?, nil):
             work = .predict(Data(inline.utf8))
         case (nil, let path?):
-            guard let contents = FileManager.default.contents(atPath: path) else {
-                throw JobError.configuration(
-                    "INPUTS_FILE=\(path) cannot be read; expected a JSON file {\"images\": [...]}")
-            }
-            work = .predict(contents)
+            work = .predict(try Self.readInputs(path))
         case (nil, nil):
             work = .evaluate
         case (.some, .some):
@@ -97,5 +100,24 @@ public struct JobConfiguration: Sendable, Equatable {
             modelDirectory: URL(fileURLWithPath: environment["MODEL_DIR"] ?? "/models", isDirectory: true),
             dataDirectory: URL(fileURLWithPath: environment["DATA_DIR"] ?? "/data", isDirectory: true),
             work: work, logLevel: logLevel)
+    }
+
+    private static func readInputs(_ path: String) throws(JobError) -> Data {
+        let expected = "expected a JSON file {\"images\": [...]}"
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            let handle = FileHandle(forReadingAtPath: path)
+        else {
+            let problem = isDirectory.boolValue ? "is a directory" : "cannot be read"
+            throw JobError.configuration("INPUTS_FILE=\(path) \(problem); \(expected)")
+        }
+        defer { try? handle.close() }
+        // One byte past the limit tells a file at the limit from a larger one without reading all of it.
+        let contents = (try? handle.read(upToCount: maximumInputBytes + 1)) ?? Data()
+        guard contents.count <= maximumInputBytes else {
+            throw JobError.input(
+                "INPUTS_FILE=\(path) is larger than \(maximumInputBytes) bytes; send at most 64 images")
+        }
+        return contents
     }
 }

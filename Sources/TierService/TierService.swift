@@ -199,7 +199,7 @@ public final class TierService: Sendable {
             } catch {
                 throw .badRequest(error.message)
             }
-            inputs = Self.inputsDocument(batch)
+            inputs = batch.packedJSON
         }
 
         // 4. The Job, under a fresh name; a name already taken (vanishingly rare) is retried.
@@ -229,14 +229,5 @@ public final class TierService: Sendable {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
         return "\(tier)-job-" + String((0..<10).map { _ in alphabet[Int(generator.next() % 36)] })
-    }
-
-    /// `{"images": [[784 pixels], ...]}`, the form the job reads from `INPUTS`.
-    static func inputsDocument(_ batch: ImageBatch) -> String {
-        let size = batch.pixels.count / max(batch.count, 1)
-        let images = (0..<batch.count).map { index in
-            "[" + batch.pixels[index * size..<(index + 1) * size].map(String.init).joined(separator: ",") + "]"
-        }
-        return "{\"images\":[" + images.joined(separator: ",") + "]}"
     }
 }

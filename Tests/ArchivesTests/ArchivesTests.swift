@@ -43,6 +43,23 @@ enum Fixtures {
         #expect(try Gzip.decompress(Fixtures.gzip + Fixtures.gzip) == once + once)
     }
 
+    @Test("zero padding after the last member is ignored, as gzip ignores it")
+    func trailingZeros() throws {
+        #expect(try Gzip.decompress(Fixtures.gzip + [0, 0, 0, 0]) == (try Gzip.decompress(Fixtures.gzip)))
+    }
+
+    @Test("data that decompresses beyond the limit is refused before it is all inflated")
+    func sizeLimit() {
+        let error = #expect(throws: ArchiveError.self) { try Gzip.decompress(Fixtures.gzip, limit: 20) }
+        #expect(error?.reason == "gzip data decompresses to more than 20 bytes, the limit")
+    }
+
+    @Test("two bytes of gzip magic and nothing else is cut short, not \"not gzip\"")
+    func magicOnly() {
+        let error = #expect(throws: ArchiveError.self) { try Gzip.decompress([0x1f, 0x8b, 8, 0]) }
+        #expect(error?.kind == .truncated)
+    }
+
     @Test("data without the gzip magic is refused as malformed")
     func notGzip() {
         let error = #expect(throws: ArchiveError.self) { try Gzip.decompress(Array("not gzip at all, plainly".utf8)) }

@@ -47,7 +47,7 @@ import Testing
         #expect(prediction.probabilities[7] > 0.9)
     }
 
-    @Test("a model that does not fit the dataset is refused, listing the models there are")
+    @Test("a dataset and type with no model (mnist with cnn) is refused, listing the models there are")
     func wrongModelForDataset() {
         let error = #expect(throws: JobError.self) { try run(Fixture.environment(dataset: "mnist", type: "cnn")) }
         #expect(error?.exitCode == 2)
@@ -126,10 +126,120 @@ import Testing
         #expect(error?.exitCode == 4)
         #expect(error?.description.contains("image 0: the image has 3 pixels; expected 28x28") == true)
     }
+    /// Copies `name` into `directory` after `edit` changes its metadata JSON text, and runs the job on it.
+    func runEdited(_ name: String, dataset: String, type: String, _ edit: (String) -> String) throws -> JobError? {
+        try Fixture.withTemporaryDirectory { directory in
+            try Fixture.copyModel(name, to: directory)
+            let metadata = directory.appendingPathComponent("\(name).json")
+            try edit(try String(contentsOf: metadata, encoding: .utf8)).write(
+                to: metadata, atomically: true, encoding: .utf8)
+            var environment = Fixture.environment(dataset: dataset, type: type)
+            environment["MODEL_DIR"] = directory.path
+            return #expect(throws: JobError.self) { try run(environment) }
+        }
+    }
+
+    @Test(
+        "metadata with absurd numbers is refused with a message, never an arithmetic trap",
+        arguments: [
+            ("\"padding\": 1", "\"padding\": 1000000000", "padding 1000000000"),
+            ("\"height\": 28", "\"height\": 1099511627776", "at most 16 channels of 1024x1024"),
+            ("\"std\": ", "\"std\": 0, \"unused\": ", "std must be positive"),
+            ("\"start\": 8000", "\"start\": 9000", "2000 images from index 9000 were asked for"),
+            ("\"count\": 2000", "\"count\": 9223372036854775807", "images from index 8000 were asked for"),
+        ])
+    func absurdMetadata(original: String, replacement: String, expected: String) throws {
+        let error = try runEdited("kmnist-cnn", dataset: "kmnist", type: "cnn") { text in
+            guard let range = text.range(of: original) else { return "not found: \(original)" }
+            return text.replacingCharacters(in: range, with: replacement)
+        }
+        #expect(error?.description.contains(expected) == true, "\(error?.description ?? "no error")")
+        #expect(error?.exitCode == 3)
+    }
+
+    @Test("weights whose header claims offsets or shapes beyond the file are corrupt, not a crash")
+    func absurdWeights() throws {
+        for header in [
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[9223372036854775807,9223372036854775807]}}",
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,16]}}",
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904],\"data_offsets\":[0,16]}}",
+        ] {
+            var length = UInt64(header.utf8.count).littleEndian
+            let file =
+                withUnsafeBytes(of: &length) { Array($0) } + Array(header.utf8) + [UInt8](repeating: 0, count: 16)
+            let error = #expect(throws: InferenceError.self) { try SafeTensors.parse(file, source: "w.safetensors") }
+            #expect(error?.kind == .corrupt)
+        }
+    }
+
+    @Test("a labels file with a label beyond the model's classes is refused")
+    func labelOutOfRange() throws {
+        try Fixture.withTemporaryDirectory { directory in
+            let mnist = directory.appendingPathComponent("mnist")
+            try FileManager.default.createDirectory(at: mnist, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(
+                at: Fixture.dataDirectory.appendingPathComponent("mnist/t10k-images-idx3-ubyte.gz"),
+                to: mnist.appendingPathComponent("t10k-images-idx3-ubyte.gz"))
+            var labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0x27, 0x10] + [UInt8](repeating: 3, count: 10_000)
+            labels[8 + 5] = 12
+            try Data(labels).write(to: mnist.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
+            var environment = Fixture.environment(dataset: "mnist", type: "ff")
+            environment["DATA_DIR"] = directory.path
+            let error = #expect(throws: JobError.self) { try run(environment) }
+            #expect(error?.description.contains("has label 12 for image 5; mnist-ff has 10 classes") == true)
+        }
+    }
+
+    @Test("MODEL_DIR that is a file, and an INPUTS_FILE over the size limit, are named as such")
+    func directoriesAndLimits() throws {
+        try Fixture.withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("plain")
+            try Data("x".utf8).write(to: file)
+            var environment = Fixture.environment(dataset: "mnist", type: "ff")
+            environment["MODEL_DIR"] = file.path
+            let notDirectory = #expect(throws: JobError.self) { try run(environment) }
+            #expect(notDirectory?.description == "MODEL_DIR=\(file.path) is a file; expected a directory")
+
+            let large = directory.appendingPathComponent("large.json")
+            try Data(count: JobConfiguration.maximumInputBytes + 1).write(to: large)
+            environment = Fixture.environment(dataset: "mnist", type: "ff")
+            environment["INPUTS_FILE"] = large.path
+            let tooLarge = #expect(throws: JobError.self) { try JobConfiguration(environment: environment) }
+            #expect(
+                tooLarge?.description.contains("is larger than \(JobConfiguration.maximumInputBytes) bytes") == true)
+            #expect(tooLarge?.exitCode == 4)
+        }
+    }
 }
 
 /// The built `job` executable, as a Kubernetes Job runs it.
 @Suite struct JobProcessTests {
+    @Test("arguments are refused with the usage; --help prints it and exits 0")
+    func arguments() throws {
+        let help = try ProcessResult.run(Fixture.jobBinary, arguments: ["--help"], environment: [:])
+        #expect(help.status == 0)
+        #expect(help.standardOutput.hasPrefix("usage: DATASET="))
+        let extra = try ProcessResult.run(Fixture.jobBinary, arguments: ["--dataset", "mnist"], environment: [:])
+        #expect(extra.status == 2)
+        #expect(extra.standardError.hasPrefix("job: error: unexpected arguments --dataset mnist"))
+    }
+
+    @Test("a summary that cannot be written (a full disk) is a clean non-zero exit, not a crash")
+    func fullOutput() throws {
+        let process = Process()
+        process.executableURL = Fixture.jobBinary
+        process.environment = Fixture.environment(dataset: "kmnist", type: "cnn")
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        let error = Pipe()
+        process.standardError = error
+        try process.run()
+        let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 1)
+        #expect(message == "job: error: the summary could not be written to standard output\n")
+    }
+
     @Test("a good run exits 0 and ends its output with the one-line JSON summary")
     func summaryLine() throws {
         let result = try ProcessResult.run(
@@ -147,8 +257,11 @@ import Testing
     @Test(
         "a bad configuration exits non-zero with exactly one line on standard error",
         arguments: [
-            (["DATASET": "cifar", "TYPE": "ff"], Int32(2), "DATASET=cifar is not supported"),
-            (["DATASET": "mnist", "TYPE": "ff", "MODEL_DIR": "/nonexistent"], Int32(2), "no model for DATASET=mnist"),
+            (["DATASET": "cifar", "TYPE": "ff"], Int32(2), "DATASET=\"cifar\" is not supported"),
+            (
+                ["DATASET": "mnist", "TYPE": "ff", "MODEL_DIR": "/nonexistent"], Int32(2),
+                "MODEL_DIR=/nonexistent does not exist"
+            ),
             (["DATASET": "mnist", "TYPE": "ff", "INPUTS": "[]"], Int32(4), "expected a JSON object"),
         ] as [([String: String], Int32, String)])
     func failsWithOneLine(environment: [String: String], status: Int32, message: String) throws {

@@ -53,9 +53,11 @@ struct ProcessResult {
     let standardError: String
 
     /// Runs `executable` with exactly `environment`, waiting for it to exit.
-    static func run(_ executable: URL, environment: [String: String]) throws -> ProcessResult {
+    static func run(_ executable: URL, arguments: [String] = [], environment: [String: String]) throws -> ProcessResult
+    {
         let process = Process()
         process.executableURL = executable
+        process.arguments = arguments
         process.environment = environment
         let output = Pipe()
         let error = Pipe()

@@ -87,11 +87,32 @@ import Testing
     /// The same pattern, 27 pixels wide.
     static let gray27 =
         "iVBORw0KGgoAAAANSUhEUgAAABsAAAAcCAAAAAC1upsxAAAAzUlEQVR4nGNg4BSSVtE1s/cIjErOKa1rnzBz0eote4+dv/HwFQMzj6icuoGlk3dIbFp+RWPX5DlL120/cPLS7SdvGdj4JRS1jG1c/cITMouqW3qnzV+xcdfhM1fvPf+Ax8jPDLiN/MaA28ifDLiN/MOA28j/DLiNZGLAbSQrA24jORhwG8nNgNtIPgbcRgoy4DZShAG3keIMuI2UYsBtpCwDbiMVGHAbqcyA20g1BtxGajLgNlKHAbeR+gy4jTRiwG2kKQNuIy0YcBtpDQAQ2oQu3XSgNgAAAABJRU5ErkJggg=="
+    /// The same pattern at 16 bits per pixel, each level v stored as v · 257.
+    static let gray16 =
+        "iVBORw0KGgoAAAANSUhEUgAAABwAAAAcEAAAAAAH9lwLAAABO0lEQVR42p3OgWYCABQF0KssTSmlKaWUUkpTSilNKUVERESMiIiIiBgxIiIiIiIiIiIiIiIiIiIiIiIiIiJi+4d3vuAAeH8XCmUyjebz0273eILBSCQeTyYzmXy+WCyXa7Vms9Pp90ej6XSxWK93u+PxcrnfwWRyuR8fCoVOZzY7nT5fKBSNfn+nUtlsofD7W6nU661WtzsYjMez2XK52ez3p9P1+niAxeLzJRKVymCwWr++AoFwOBZLJNLpXO7np1SqVhuNdrvXGw4nk/l8tdpuD4fz+XZ7PonR1wu06N8faFEGA7To2xtoUTYbtCiHA1qUxwMtKhCAFhWJQIuKxaBFpVLQonI5aFGlErSoWg1aVKsFLarXgxY1GkGLmkygRS0W0KI2G2hRhwO0qMsFWtTtBi3q9YIW9fv/AapvGG4Iki2SAAAAAElFTkSuQmCC"
     static let pattern: [UInt8] = (0..<28).flatMap { y in (0..<28).map { x in UInt8((x * 9 + y * 3) % 256) } }
 
     static func batch(_ images: Any) throws(InferenceError) -> ImageBatch {
         let data = (try? JSONSerialization.data(withJSONObject: ["images": images])) ?? Data()
         return try ImageBatch(json: data)
+    }
+
+    @Test("a 16-bit PNG decodes to the same levels as the 8-bit one, not gamma-shifted ones")
+    func sixteenBit() throws {
+        let batch = try ImageBatch(json: Data("{\"images\": [\"\(Self.gray16)\"]}".utf8))
+        #expect(batch.pixels == Self.pattern)
+    }
+
+    @Test("the compact images_base64 form carries raw pixels, and is refused when not whole images")
+    func packed() throws {
+        let batch = try ImageBatch(pixels: Self.pattern + Self.pattern)
+        let decoded = try ImageBatch(json: Data(batch.packedJSON.utf8))
+        #expect(decoded.count == 2 && decoded.pixels == batch.pixels)
+        let error = #expect(throws: InferenceError.self) {
+            try ImageBatch(
+                json: Data("{\"images_base64\": \"\(Data(Self.pattern.dropLast()).base64EncodedString())\"}".utf8))
+        }
+        #expect(error?.message.contains("783 bytes of pixels are not whole 28x28 images") == true)
     }
 
     @Test("a base64 PNG decodes to its pixels, the same as the pixel array of that image")

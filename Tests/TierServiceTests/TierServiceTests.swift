@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import HTTPTypes
+import Inference
 import Kubernetes
 import KubernetesClient
 import Logging
@@ -120,8 +121,10 @@ enum Fixture {
         }
         let inputs = try #require(environment.first { Fixture.string($0["name"]) == "INPUTS" })
         let document = try #require(Fixture.string(inputs["value"]))
-        #expect(document.hasPrefix("{\"images\":[[0,0,"))
-        #expect(document.hasSuffix(",255]]}"))
+        // The compact form: 2 images of 784 bytes, the last byte of each 255.
+        let packed = try ImageBatch(json: Data(document.utf8))
+        #expect(packed.count == 2)
+        #expect(packed.pixels[783] == 255 && packed.pixels[1567] == 255 && packed.pixels[0] == 0)
         #expect(
             environment.contains { Fixture.string($0["name"]) == "DATASET" && Fixture.string($0["value"]) == "mnist" })
         await api.server.stop()

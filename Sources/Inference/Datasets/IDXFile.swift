@@ -41,11 +41,10 @@ public struct IDXFile: Sendable {
                 Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
                     | Int(bytes[offset + 3]))
         }
-        let count = dimensions.reduce(1, *)
-        guard bytes.count - headerSize == count else {
+        guard let count = checkedProduct(dimensions), bytes.count - headerSize == count else {
             throw InferenceError(
                 .corrupt,
-                "\(source) declares dimensions \(dimensions) (\(count) bytes) but holds \(bytes.count - headerSize)")
+                "\(source) declares dimensions \(dimensions) but holds \(bytes.count - headerSize) bytes of data")
         }
         self.dimensions = dimensions
         bytes.removeFirst(headerSize)  // In place: the pixels are most of the file.

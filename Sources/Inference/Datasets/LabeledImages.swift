@@ -35,10 +35,10 @@ public struct LabeledImages: Sendable {
                 "\(labelsURL.path) holds \(labelShape) labels but \(imagesURL.lastPathComponent) holds \(imageShape[0]) images"
             )
         }
-        guard start >= 0, count > 0, start + count <= imageShape[0] else {
+        guard start >= 0, count > 0, start <= imageShape[0], count <= imageShape[0] - start else {
             throw InferenceError(
                 .shapeMismatch,
-                "images \(start)..<\(start + count) were asked for but \(imagesURL.path) holds \(imageShape[0])")
+                "\(count) images from index \(start) were asked for but \(imagesURL.path) holds \(imageShape[0])")
         }
         let size = imageShape[1] * imageShape[2]
         return LabeledImages(

@@ -46,13 +46,14 @@ public struct NumPyArray: Sendable {
         }
         guard let elementSize = Self.elementSizes[dtype] else {
             let known = Self.elementSizes.keys.sorted().joined(separator: ", ")
-            throw InferenceError(.unsupported, "\(source) has dtype \(dtype); supported: \(known)")
+            throw InferenceError(
+                .unsupported, "\(source) has dtype \(dtype); arrays of \(known) are read, and pixels must be |u1")
         }
-        let expected = shape.reduce(1, *) * elementSize
-        guard bytes.count - dataStart == expected else {
+        let available = bytes.count - dataStart
+        guard let count = checkedProduct(shape), count <= available, count * elementSize == available else {
             throw InferenceError(
                 .corrupt,
-                "\(source): shape \(shape) of \(dtype) needs \(expected) bytes but the file holds \(bytes.count - dataStart)"
+                "\(source): shape \(shape) of \(dtype) does not match the \(available) bytes of data the file holds"
             )
         }
         self.shape = shape

@@ -3,7 +3,9 @@ import CPNG
 /// Decodes PNG files to 8-bit grayscale with libpng's simplified API.
 ///
 /// Colour images are converted to gray and transparent pixels composed onto black, so any PNG of the
-/// right size becomes pixels the model can read.
+/// right size becomes pixels the model can read. 16-bit images are read at 16 bits and scaled to 8
+/// (level v becomes round(v · 255 / 65535)); letting libpng reduce them would treat them as linear light and
+/// gamma-encode them, changing every level.
 public enum PNGDecoder {
     /// A decoded image.
     public struct Image: Sendable, Equatable {
@@ -36,15 +38,27 @@ public enum PNGDecoder {
         guard began != 0 else {
             throw InferenceError(.invalidImage, "the PNG cannot be decoded: \(message(of: &image))")
         }
-        image.format = UInt32(PNG_FORMAT_GRAY)
+        let sixteenBit = image.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
+        // PNG_FORMAT_LINEAR_Y is PNG_FORMAT_FLAG_LINEAR alone: 16-bit gray.
+        image.format = sixteenBit ? UInt32(PNG_FORMAT_FLAG_LINEAR) : UInt32(PNG_FORMAT_GRAY)
         let width = Int(image.width)
         let height = Int(image.height)
         guard width > 0, height > 0, width * height <= 4096 * 4096 else {
             throw InferenceError(.invalidImage, "the PNG is \(width)x\(height), too large to decode")
         }
-        var pixels = [UInt8](repeating: 0, count: width * height)
-        let finished = pixels.withUnsafeMutableBytes { buffer in
-            png_image_finish_read(&image, nil, buffer.baseAddress, Int32(width), nil)
+        var pixels: [UInt8]
+        let finished: Int32
+        if sixteenBit {
+            var levels = [UInt16](repeating: 0, count: width * height)
+            finished = levels.withUnsafeMutableBytes { buffer in
+                png_image_finish_read(&image, nil, buffer.baseAddress, Int32(width), nil)
+            }
+            pixels = levels.map { UInt8((UInt32($0) * 255 + 32767) / 65535) }
+        } else {
+            pixels = [UInt8](repeating: 0, count: width * height)
+            finished = pixels.withUnsafeMutableBytes { buffer in
+                png_image_finish_read(&image, nil, buffer.baseAddress, Int32(width), nil)
+            }
         }
         guard finished != 0 else {
             throw InferenceError(.invalidImage, "the PNG cannot be decoded: \(message(of: &image))")

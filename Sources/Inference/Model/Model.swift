@@ -13,6 +13,10 @@ public struct Model: Sendable {
     /// input, output and im2col matrix) within `workingSetFloats`, so each worker stays in cache.
     public let batchSize: Int
 
+    /// The most floats one image may need in one layer (256 MiB), far beyond the models here, so that a
+    /// corrupt file cannot ask for absurd allocations.
+    static let largestLayerFloats = 1 << 26
+
     /// The floats one batch's largest layer may touch: 4 MiB.
     static let workingSetFloats = 1 << 20
 
@@ -55,12 +59,25 @@ public struct Model: Sendable {
     ///
     /// - Parameter source: names the weights in error messages.
     public init(metadata: ModelMetadata, tensors: [String: Tensor], source: String) throws(InferenceError) {
+        let input = metadata.input
+        guard (1...16).contains(input.channels), (1...1024).contains(input.height), (1...1024).contains(input.width)
+        else {
+            throw InferenceError(
+                .unsupported,
+                "\(source): input of \(input.channels)x\(input.height)x\(input.width); at most 16 channels of 1024x1024 are read"
+            )
+        }
+        guard input.scale.isFinite, input.scale > 0, input.std.isFinite, input.std > 0, input.mean.isFinite else {
+            throw InferenceError(
+                .corrupt,
+                "\(source): input normalization has scale \(input.scale), mean \(input.mean), std \(input.std); "
+                    + "scale and std must be positive and all three finite")
+        }
         var layers: [Layer] = []
         for (index, spec) in metadata.layers.enumerated() {
             layers.append(try Self.layer(from: spec, at: index, tensors: tensors, source: source))
         }
 
-        let input = metadata.input
         var shape = [input.channels, input.height, input.width]
         var largestLayer = 1
         for (index, layer) in layers.enumerated() {
@@ -77,6 +94,12 @@ public struct Model: Sendable {
             throw InferenceError(
                 .shapeMismatch,
                 "\(source): the layers produce shape \(shape) per image but the model has \(metadata.classes.count) classes"
+            )
+        }
+        guard largestLayer <= Self.largestLayerFloats else {
+            throw InferenceError(
+                .unsupported,
+                "\(source): a layer needs \(largestLayer) floats per image; at most \(Self.largestLayerFloats) are supported"
             )
         }
         self.metadata = metadata
@@ -194,9 +217,11 @@ public struct Model: Sendable {
             }
             let stride = spec.stride ?? 1
             let padding = spec.padding ?? 0
-            guard stride > 0, padding >= 0 else {
+            guard (1...16).contains(stride), (0...16).contains(padding), (1...16).contains(weight.shape[2]) else {
                 throw InferenceError(
-                    .corrupt, "\(source): conv2d layer \(index) has stride \(stride), padding \(padding)")
+                    .corrupt,
+                    "\(source): conv2d layer \(index) has kernel \(weight.shape[2]), stride \(stride), padding \(padding); each must be in 1...16 (padding 0...16)"
+                )
             }
             return .conv2d(
                 Layer.Convolution(
@@ -205,9 +230,11 @@ public struct Model: Sendable {
         case "maxpool2d":
             let kernel = spec.kernel ?? 2
             let stride = spec.stride ?? kernel
-            guard kernel > 0, stride > 0 else {
+            guard (1...16).contains(kernel), (1...16).contains(stride) else {
                 throw InferenceError(
-                    .corrupt, "\(source): maxpool2d layer \(index) has kernel \(kernel), stride \(stride)")
+                    .corrupt,
+                    "\(source): maxpool2d layer \(index) has kernel \(kernel), stride \(stride); each must be in 1...16"
+                )
             }
             return .maxPool2d(kernel: kernel, stride: stride)
         default:
@@ -217,24 +244,69 @@ public struct Model: Sendable {
         }
     }
 
+    /// A decoding error in the file's own terms: keys as the file spells them (`weights_sha256`).
     private static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing key \"\(key.stringValue)\""
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.dataCorrupted: "not valid JSON"
-        default: "\(error)"
+        func path(_ keys: [any CodingKey]) -> String {
+            let names = keys.map { key in
+                key.intValue.map { "[\($0)]" } ?? snakeCase(key.stringValue)
+            }
+            return names.isEmpty ? "the top level" : names.joined(separator: ".")
         }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            let parent = context.codingPath.isEmpty ? "" : " in \(path(context.codingPath))"
+            return "missing key \"\(snakeCase(key.stringValue))\"\(parent)"
+        case DecodingError.typeMismatch(let type, let context):
+            return "\(path(context.codingPath)) is not a \(type)"
+        case DecodingError.valueNotFound(let type, let context):
+            return "\(path(context.codingPath)) is null; expected a \(type)"
+        case DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty:
+            return "\(path(context.codingPath)) holds a value out of range"
+        case DecodingError.dataCorrupted:
+            return "not valid JSON, or a number too large to read"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func snakeCase(_ name: String) -> String {
+        var result = ""
+        for character in name {
+            if character.isUppercase {
+                result += "_" + character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
     }
 }
 
-/// Reads a whole file, naming `what` it should be in the error when it cannot.
+/// Reads a whole file, naming `what` it should be in the error when it cannot: missing, a directory,
+/// or not readable.
 func readFile(_ url: URL, what: String) throws(InferenceError) -> [UInt8] {
-    guard FileManager.default.fileExists(atPath: url.path) else {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+        let parent = url.deletingLastPathComponent()
+        var parentIsDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: parent.path, isDirectory: &parentIsDirectory),
+            !parentIsDirectory.boolValue
+        {
+            throw InferenceError(.fileNotFound, "\(what) not found: \(parent.path) is a file, not a directory")
+        }
+        if FileManager.default.fileExists(atPath: parent.path), !FileManager.default.isReadableFile(atPath: parent.path)
+        {
+            throw InferenceError(.fileNotFound, "\(what) cannot be read: permission denied on \(parent.path)")
+        }
         throw InferenceError(.fileNotFound, "\(what) not found: \(url.path) does not exist")
     }
-    guard let data = FileManager.default.contents(atPath: url.path) else {
-        throw InferenceError(.fileNotFound, "\(what) at \(url.path) cannot be read")
+    guard !isDirectory.boolValue else {
+        throw InferenceError(.fileNotFound, "\(what) at \(url.path) is a directory, not a file")
+    }
+    guard FileManager.default.isReadableFile(atPath: url.path),
+        let data = FileManager.default.contents(atPath: url.path)
+    else {
+        throw InferenceError(.fileNotFound, "\(what) at \(url.path) cannot be read: permission denied")
     }
     return [UInt8](data)
 }

@@ -43,17 +43,17 @@ public enum SafeTensors {
             guard dtype == "F32" else {
                 throw InferenceError(.unsupported, "\(source): tensor \"\(name)\" has dtype \(dtype); only F32 is read")
             }
-            let start = dataStart + offsets[0]
-            let end = dataStart + offsets[1]
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, start <= end, end <= bytes.count,
-                end - start == count * 4
+            let available = bytes.count - dataStart
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= available,
+                let count = checkedProduct(shape), count <= available / 4, offsets[1] - offsets[0] == count * 4
             else {
                 throw InferenceError(
                     .corrupt,
-                    "\(source): tensor \"\(name)\" of shape \(shape) needs \(count * 4) bytes at offsets \(offsets), "
-                        + "which the file does not hold")
+                    "\(source): tensor \"\(name)\" of shape \(shape) at offsets \(offsets) does not fit the file's "
+                        + "\(available) bytes of data")
             }
+            let start = dataStart + offsets[0]
+            let end = dataStart + offsets[1]
             var values = [Float](repeating: 0, count: count)
             values.withUnsafeMutableBytes { destination in
                 bytes.withUnsafeBytes { source in
