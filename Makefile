@@ -14,6 +14,7 @@ help:
 	@echo "make bench   the job against a fresh PyTorch process on the same weights and data"
 	@echo "make train   retrain both models into Models/ (takes a few minutes)"
 	@echo "make data    fill $(DATA_DIR)/ from $(DATA_SOURCE), or download when it does not exist"
+	@echo "make lint    check the Swift sources against .swift-format"
 
 deps:
 	scripts/install-deps
@@ -45,7 +46,10 @@ demo: release data
 		OPENBLAS_NUM_THREADS=1 DATASET=$$1 TYPE=$$2 MODEL_DIR=Models DATA_DIR=$(DATA_DIR) .build/release/job || exit 1; \
 	done
 
-test: venv data build test-swift test-python
+# Both suites run even when the first fails, so one failure never hides the other's results.
+test: venv data build
+	@status=0; $(MAKE) --no-print-directory test-swift || status=1; \
+		$(MAKE) --no-print-directory test-python || status=1; exit $$status
 
 test-swift:
 	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) swift test
