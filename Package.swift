@@ -48,12 +48,14 @@ let package = Package(
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
         .target(name: "Gateway", dependencies: ["EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
+        .target(name: "Stack", dependencies: ["HTTPClient", "Logging"]),
         .target(
             name: "TierService",
             dependencies: ["Inference", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPTypes", "YAML", "Logging"]),
 
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
+        .executableTarget(name: "stack", dependencies: ["Stack", "CommandLineOptions", "Logging"]),
         .executableTarget(
             name: "tier", dependencies: ["TierService", "KubernetesClient", "CommandLineOptions", "Logging"]),
         .executableTarget(
