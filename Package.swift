@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "job", targets: ["job"]),
+        .executable(name: "local-cluster", targets: ["local-cluster"]),
     ],
     targets: [
         // Layer 1: one system library target per Debian C library.
@@ -44,9 +45,13 @@ let package = Package(
 
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
+        .target(
+            name: "LocalCluster",
+            dependencies: ["HTTPServer", "HTTPTypes", "SQLite", "YAML", "Kubernetes", "Logging", "Digests", "COpenSSL"]),
 
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
+        .executableTarget(name: "local-cluster", dependencies: ["LocalCluster", "Logging"]),
 
         .testTarget(
             name: "ShimTests",
@@ -59,5 +64,8 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "KubernetesTests", dependencies: ["Kubernetes", "YAML"]),
+        .testTarget(
+            name: "LocalClusterTests",
+            dependencies: ["LocalCluster", "Kubernetes", "HTTPClient", "HTTPTypes", "Logging", "SQLite"]),
     ]
 )
