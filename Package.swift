@@ -66,6 +66,8 @@ let package = Package(
         .testTarget(name: "KubernetesTests", dependencies: ["Kubernetes", "YAML"]),
         .testTarget(
             name: "LocalClusterTests",
-            dependencies: ["LocalCluster", "Kubernetes", "HTTPClient", "HTTPTypes", "Logging", "SQLite"]),
+            dependencies: [
+                "LocalCluster", "Kubernetes", "HTTPClient", "HTTPTypes", "Logging", "SQLite", "local-cluster", "job",
+            ]),
     ]
 )
