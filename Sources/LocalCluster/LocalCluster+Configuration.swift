@@ -18,6 +18,8 @@ extension LocalCluster {
         public var images: ImageMap
         /// How long a stop waits between SIGTERM and SIGKILL for running containers.
         public var stopGracePeriod: Duration
+        /// How many recent changes watches can resume from; an older `resourceVersion` gets 410 Expired.
+        public var watchHistoryCapacity: Int
         /// Where the cluster logs.
         public var logger: Logger
         /// The clock for timestamps, deadlines and TTLs.
@@ -27,7 +29,7 @@ extension LocalCluster {
         public init(
             stateDirectory: URL, host: String = "127.0.0.1", port: UInt16 = 0, insecureHTTP: Bool = false,
             manifestsDirectory: URL? = nil, images: ImageMap = ImageMap(), stopGracePeriod: Duration = .seconds(2),
-            logger: Logger = Logger(label: "local-cluster"), clock: any ClusterClock = SystemClock()
+            watchHistoryCapacity: Int = 10_000, logger: Logger = Logger(label: "local-cluster"), clock: any ClusterClock = SystemClock()
         ) {
             self.stateDirectory = stateDirectory
             self.host = host
@@ -36,6 +38,7 @@ extension LocalCluster {
             self.manifestsDirectory = manifestsDirectory
             self.images = images
             self.stopGracePeriod = stopGracePeriod
+            self.watchHistoryCapacity = watchHistoryCapacity
             self.logger = logger
             self.clock = clock
         }

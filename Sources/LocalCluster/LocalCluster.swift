@@ -49,7 +49,8 @@ public final class LocalCluster: Sendable {
         }
         let store: ObjectStore
         do {
-            store = try ObjectStore(path: directory.appendingPathComponent("cluster.sqlite").path, clock: configuration.clock)
+            store = try ObjectStore(path: directory.appendingPathComponent("cluster.sqlite").path, clock: configuration.clock,
+                historyCapacity: configuration.watchHistoryCapacity)
         } catch {
             throw LocalClusterError(.database, message: "cannot open the cluster database in \(directory.path): \(error)")
         }

@@ -135,12 +135,14 @@ func shellJob(
 
 /// Starts a cluster with the repository's manifests in a temporary state directory, runs `body`, then stops
 /// the cluster and removes the directory whatever `body` does.
-func withCluster<T>(manifests: Bool = true, _ body: (TestCluster) async throws -> T) async throws -> T {
+func withCluster<T>(
+    manifests: Bool = true, watchHistoryCapacity: Int = 10_000, _ body: (TestCluster) async throws -> T
+) async throws -> T {
     let directory = try TemporaryDirectory("local-cluster-test")
     let cluster = try await LocalCluster.start(
         .init(
             stateDirectory: directory.url, manifestsDirectory: manifests ? Checkout.manifests : nil,
-            images: Checkout.images, logger: Logger(label: "local-cluster-test", level: .warning)))
+            images: Checkout.images, watchHistoryCapacity: watchHistoryCapacity, logger: Logger(label: "local-cluster-test", level: .warning)))
     let client = HTTPClient(
         configuration: .init(tls: .init(trustedCertificates: .file(path: cluster.caCertificatePath))))
     let test = TestCluster(cluster: cluster, state: directory.url, client: client)

@@ -20,13 +20,13 @@ final class ObjectStore: Sendable {
     /// Opens (creating) the store at `path`.
     ///
     /// - Throws: `SQLiteError` when the file cannot be opened or the schema cannot be created.
-    init(path: String, clock: any ClusterClock) throws(SQLiteError) {
+    init(path: String, clock: any ClusterClock, historyCapacity: Int = 10_000) throws(SQLiteError) {
         let database = try SQLiteDatabase(path: path)
         try database.execute(Self.schema)
         let rows = try database.query("SELECT value FROM counters WHERE name = 'resourceVersion'")
         let current = try rows.first?.int64("value") ?? 0
         self.database = database
-        self.hub = WatchHub(currentVersion: current)
+        self.hub = WatchHub(currentVersion: current, capacity: historyCapacity)
         self.clock = clock
     }
 
