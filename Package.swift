@@ -15,7 +15,11 @@ let package = Package(
     name: "tierserve",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "job", targets: ["job"])
+        .executable(name: "job", targets: ["job"]),
+        .executable(name: "local-cluster", targets: ["local-cluster"]),
+        .executable(name: "tier", targets: ["tier"]),
+        .executable(name: "gateway", targets: ["gateway"]),
+        .executable(name: "stack", targets: ["stack"]),
     ],
     targets: [
         // Layer 1: one system library target per Debian C library.
@@ -50,11 +54,15 @@ let package = Package(
         .target(name: "Gateway", dependencies: ["EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
         .target(name: "Stack", dependencies: ["HTTPClient", "Logging"]),
         .target(
+            name: "LocalCluster",
+            dependencies: ["HTTPServer", "HTTPTypes", "SQLite", "YAML", "Kubernetes", "Logging", "Digests", "COpenSSL"]),
+        .target(
             name: "TierService",
             dependencies: ["Inference", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPTypes", "YAML", "Logging"]),
 
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
+        .executableTarget(name: "local-cluster", dependencies: ["LocalCluster", "Logging"]),
         .executableTarget(name: "stack", dependencies: ["Stack", "CommandLineOptions", "Logging"]),
         .executableTarget(
             name: "tier", dependencies: ["TierService", "KubernetesClient", "CommandLineOptions", "Logging"]),
@@ -83,5 +91,10 @@ let package = Package(
         .testTarget(
             name: "KubernetesClientTests",
             dependencies: ["KubernetesClient", "Kubernetes", "HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
+        .testTarget(
+            name: "LocalClusterTests",
+            dependencies: [
+                "LocalCluster", "Kubernetes", "HTTPClient", "HTTPTypes", "Logging", "SQLite", "local-cluster", "job",
+            ]),
     ]
 )
