@@ -1,33 +1,59 @@
-import Dispatch
-import Synchronization
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
 
-/// Blocks a command's main thread until it is asked to stop.
+/// Lets a command's thread wait until it is asked to stop.
+///
+/// A signal handler may only call async-signal-safe functions, so the handler writes the signal's number
+/// to a pipe and the waiting thread reads it: the classic self-pipe.
 public enum SignalWaiter {
-    /// Waits for SIGINT (Ctrl-C) or SIGTERM and returns its name. The signals' default actions are
-    /// turned off first, so the command can shut down cleanly instead of being killed.
-    public static func waitForTermination() -> String {
-        let received = DispatchSemaphore(value: 0)
-        // The first signal's name: written on a dispatch thread, read here after the semaphore.
-        let first = Mutex<String?>(nil)
-        var sources: [any DispatchSourceSignal] = []
-        for (number, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                first.withLock { name in name = name ?? label }
-                received.signal()
-            }
-            source.resume()
-            sources.append(source)
+    /// Installs handlers for SIGINT (Ctrl-C) and SIGTERM, replacing their default action (death) with a
+    /// note in the pipe. Call once, early, from the thread that will wait (usually the main thread).
+    public static func install() {
+        guard signalPipe.read < 0 else { return }
+        var descriptors: [Int32] = [0, 0]
+        guard pipe(&descriptors) == 0 else { return }
+        signalPipe = (descriptors[0], descriptors[1])
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        for number in [SIGINT, SIGTERM] {
+            signal(number, signalHandler)
+            sigaddset(&unblocked, number)
         }
-        received.wait()
-        sources.forEach { $0.cancel() }
-        return first.withLock { $0 } ?? "signal"
+        // A process started from a libdispatch worker (as Foundation's Process does) inherits that thread's
+        // mask, in which every signal is blocked; unblocked here, the signals reach this thread.
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
     }
+
+    /// Waits up to `milliseconds` (forever when negative) for SIGINT or SIGTERM.
+    ///
+    /// - Returns: the signal's name, or nil when the time passed first.
+    public static func wait(milliseconds: Int32 = -1) -> String? {
+        install()
+        var descriptor = pollfd(fd: signalPipe.read, events: Int16(POLLIN), revents: 0)
+        var ready: Int32
+        repeat {
+            ready = poll(&descriptor, 1, milliseconds)
+        } while ready < 0 && errno == EINTR
+        guard ready > 0 else { return nil }
+        var received: UInt8 = 0
+        guard read(signalPipe.read, &received, 1) == 1 else { return nil }
+        return Int32(received) == SIGINT ? "SIGINT" : "SIGTERM"
+    }
+
+    /// Waits for SIGINT or SIGTERM and returns its name.
+    public static func waitForTermination() -> String {
+        wait() ?? "signal"
+    }
+}
+
+/// The pipe, set once by `install()` before the handlers exist, and only read afterwards.
+private nonisolated(unsafe) var signalPipe: (read: Int32, write: Int32) = (-1, -1)
+
+/// Writes the signal's number to the pipe; nothing else, as a handler must.
+private func signalHandler(_ number: Int32) {
+    var byte = UInt8(truncatingIfNeeded: number)
+    _ = write(signalPipe.write, &byte, 1)
 }

@@ -157,7 +157,7 @@ public final class Stack: Sendable {
         let clusterURL = "https://127.0.0.1:\(clusterPort)"
         try await waitUntilReady(
             cluster, url: "\(clusterURL)/version", client: client, timeout: configuration.readinessTimeout,
-            tls: caFile)
+            tls: caFile, tokenFile: clusterState.appendingPathComponent("admin.token"))
 
         // 2. One tier service per tier, each with its own service account's token.
         var tierURLs: [String: String] = [:]
@@ -254,7 +254,8 @@ public final class Stack: Sendable {
 
     /// Polls `url` until it answers 200, the process exits, or `timeout` passes.
     private static func waitUntilReady(
-        _ process: ManagedProcess, url: String, client: HTTPClient, timeout: Duration, tls caFile: URL? = nil
+        _ process: ManagedProcess, url: String, client: HTTPClient, timeout: Duration, tls caFile: URL? = nil,
+        tokenFile: URL? = nil
     ) async throws(StackError) {
         let deadline = ContinuousClock.now + timeout
         var request = HTTPClientRequest(url: url, timeout: .seconds(2))
@@ -269,9 +270,17 @@ public final class Stack: Sendable {
             guard process.isRunning else {
                 throw .notReady(process.name, "exited with status \(process.exitStatus ?? -1)", log: process.logTail())
             }
+            // The cluster writes its CA and tokens as it starts; until then there is nothing to ask with.
             if let caFile, !FileManager.default.fileExists(atPath: caFile.path) {
                 try? await Task.sleep(for: .milliseconds(100))
                 continue
+            }
+            if let tokenFile {
+                guard let token = try? String(contentsOf: tokenFile, encoding: .utf8) else {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
+                request.setBearerToken(token.trimmingCharacters(in: .whitespacesAndNewlines))
             }
             do {
                 let response = try await (tlsClient ?? client).send(request)

@@ -22,6 +22,7 @@ func socketAddress(_ text: String, option: String) -> SocketAddress {
     return SocketAddress(address: String(text[..<colon]), port: port)
 }
 
+SignalWaiter.install()
 let options: CommandLineOptions
 do {
     options = try CommandLineOptions(
@@ -62,7 +63,7 @@ do {
     let stopped = SignalWaiter.waitForTermination()
     logger.info("stopping", ["signal": stopped])
     let done = DispatchSemaphore(value: 0)
-    Task {
+    Task.detached {
         await server.stop()
         done.signal()
     }

@@ -50,7 +50,14 @@ if command == "down" {
         try? FileManager.default.removeItem(at: stackFile)
         fail("the stack's process \(addresses.supervisorPID) is gone; removed its stale stack.json", status: 1)
     }
-    while kill(addresses.supervisorPID, 0) == 0 { usleep(100_000) }
+    // The supervisor removes stack.json once every piece has stopped. (Waiting on the pid alone would hang
+    // where nothing reaps the exited supervisor: a zombie still answers kill(pid, 0).)
+    for _ in 0..<600 where FileManager.default.fileExists(atPath: stackFile.path) {
+        usleep(100_000)
+    }
+    guard !FileManager.default.fileExists(atPath: stackFile.path) else {
+        fail("the stack (pid \(addresses.supervisorPID)) did not stop within 60 s; see \(addresses.logs)", status: 1)
+    }
     print("stack down")
     exit(0)
 }
@@ -83,44 +90,54 @@ let configuration = Stack.Configuration(
     freePort: port("free-port", 5001), premiumPort: port("premium-port", 5002),
     graderPort: port("grader-port", 5000), logger: logger)
 
-let finished = DispatchSemaphore(value: 0)
-Task {
-    do {
-        let stack = try await Stack.up(configuration)
-        let a = stack.addresses
-        print(
-            """
-            tierserve local stack is up
-              gateway        \(a.gateway)   POST /free {"dataset":"mnist"}, POST /premium {"dataset":"kmnist"}
-              free tier      \(a.tiers["free"] ?? "-")
-              premium tier   \(a.tiers["premium"] ?? "-")
-              local cluster  \(a.cluster)  kubectl --kubeconfig \(a.kubeconfig) get jobs -A
-            logs in \(a.logs); stop with Ctrl-C or `stack down`
-            """)
-        fflush(nil)
-        // Serve until asked to stop, or until a piece dies on its own.
-        let watcher = Task.detached { () -> String? in
-            while !Task.isCancelled {
-                if let problem = stack.exitedProcess() { return problem }
-                try? await Task.sleep(for: .milliseconds(500))
-            }
-            return nil
-        }
-        let signal = Task.detached { SignalWaiter.waitForTermination() }
-        let reason = await withTaskGroup(of: String?.self) { group in
-            group.addTask { await watcher.value }
-            group.addTask { "received \(await signal.value)" }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        watcher.cancel()
-        logger.info("stopping", ["reason": reason ?? "unknown"])
-        await stack.down()
-        print("stack down")
-        finished.signal()
+// Signals are caught from the start, so a Ctrl-C while the pieces start still stops them cleanly.
+SignalWaiter.install()
+let started = DispatchSemaphore(value: 0)
+nonisolated(unsafe) var outcome: Result<Stack, StackError>?
+Task.detached {
+    do throws(StackError) {
+        outcome = .success(try await Stack.up(configuration))
     } catch {
-        fail("\(error)", status: 1)
+        outcome = .failure(error)
+    }
+    started.signal()
+}
+started.wait()
+guard case .success(let stack) = outcome else {
+    if case .failure(let error) = outcome { fail("\(error)", status: 1) }
+    fail("the stack did not start", status: 1)
+}
+
+let a = stack.addresses
+print(
+    """
+    tierserve local stack is up
+      gateway        \(a.gateway)   POST /free {"dataset":"mnist"}, POST /premium {"dataset":"kmnist"}
+      free tier      \(a.tiers["free"] ?? "-")
+      premium tier   \(a.tiers["premium"] ?? "-")
+      local cluster  \(a.cluster)  kubectl --kubeconfig \(a.kubeconfig) get jobs -A
+    logs in \(a.logs); stop with Ctrl-C or `stack down`
+    """)
+fflush(nil)
+
+// Serve until asked to stop, or until a piece dies on its own; this thread only waits.
+var reason = "unknown"
+while true {
+    if let signal = SignalWaiter.wait(milliseconds: 500) {
+        reason = "received \(signal)"
+        break
+    }
+    if let problem = stack.exitedProcess() {
+        reason = problem
+        FileHandle.standardError.write(Data("stack: error: \(problem)\n".utf8))
+        break
     }
 }
-finished.wait()
+logger.info("stopping", ["reason": reason])
+let stopped = DispatchSemaphore(value: 0)
+Task.detached {
+    await stack.down()
+    stopped.signal()
+}
+stopped.wait()
+print("stack down")

@@ -19,6 +19,7 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+SignalWaiter.install()
 let options: CommandLineOptions
 do {
     options = try CommandLineOptions(
@@ -77,7 +78,7 @@ do {
     let stopped = SignalWaiter.waitForTermination()
     logger.info("stopping", ["signal": stopped])
     let done = DispatchSemaphore(value: 0)
-    Task {
+    Task.detached {
         await server.stop()
         done.signal()
     }
