@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "Kubernetes"),
         .target(name: "EnvoyConfig", dependencies: ["YAML"]),
         .target(name: "KubernetesClient", dependencies: ["HTTPClient", "HTTPTypes", "Kubernetes", "YAML", "Logging"]),
+        .target(name: "Audit", dependencies: ["SQLite", "Digests"]),
 
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
@@ -81,5 +82,6 @@ let package = Package(
         .testTarget(
             name: "KubernetesClientTests",
             dependencies: ["KubernetesClient", "Kubernetes", "HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "SQLite"]),
     ]
 )
