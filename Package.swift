@@ -15,7 +15,8 @@ let package = Package(
     name: "tierserve",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "job", targets: ["job"])
+        .executable(name: "job", targets: ["job"]),
+        .executable(name: "grader", targets: ["grader"]),
     ],
     targets: [
         // Layer 1: one system library target per Debian C library.
@@ -52,6 +53,11 @@ let package = Package(
         .target(
             name: "TierService",
             dependencies: ["Inference", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPTypes", "YAML", "Logging"]),
+        .target(
+            name: "Grader",
+            dependencies: [
+                "Audit", "Digests", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPTypes", "YAML", "Logging",
+            ]),
 
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
@@ -59,6 +65,9 @@ let package = Package(
             name: "tier", dependencies: ["TierService", "KubernetesClient", "CommandLineOptions", "Logging"]),
         .executableTarget(
             name: "gateway", dependencies: ["Gateway", "EnvoyConfig", "CommandLineOptions", "Logging"]),
+        .executableTarget(
+            name: "grader",
+            dependencies: ["Grader", "Audit", "KubernetesClient", "CommandLineOptions", "Logging"]),
 
         .testTarget(
             name: "ShimTests",
