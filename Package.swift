@@ -92,5 +92,11 @@ let package = Package(
             name: "KubernetesClientTests",
             dependencies: ["KubernetesClient", "Kubernetes", "HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "SQLite"]),
+        .testTarget(
+            name: "GraderTests",
+            dependencies: [
+                "Grader", "Audit", "SQLite", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPClient", "HTTPTypes",
+                "YAML", "Logging", "grader",
+            ]),
     ]
 )
