@@ -49,7 +49,8 @@ public final class AuditStore: Sendable {
             try database.transaction { connection in try Self.createSchema(connection) }
         } catch let error as SQLiteError {
             throw AuditError(
-                .cannotOpen, message: "cannot open the audit database \(path); check the directory exists and is "
+                .cannotOpen,
+                message: "cannot open the audit database \(path); check the directory exists and is "
                     + "writable", underlying: error)
         } catch let error as AuditError {
             throw error
@@ -71,7 +72,8 @@ public final class AuditStore: Sendable {
                 let head = try Self.chainEnd("head", connection)
                 let id = head.id + 1
                 let hash = entry.chainHash(id: id, previousHash: head.hash)
-                try connection.run(Self.insertSQL, [.integer(id)] + Self.columnValues(entry) + [.text(head.hash), .text(hash)])
+                try connection.run(
+                    Self.insertSQL, [.integer(id)] + Self.columnValues(entry) + [.text(head.hash), .text(hash)])
                 try Self.setChainEnd("head", id: id, hash: hash, connection)
                 _ = try prune(connection, headID: id)
                 return AuditRecord(id: id, entry: entry, previousHash: head.hash, hash: hash)

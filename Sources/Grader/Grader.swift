@@ -182,8 +182,10 @@ public final class Grader: Sendable {
             try audit.append(entry)
         } catch {
             logger.error("audit append failed", ["error": error.description])
-            response = GraderError.auditUnavailable(
-                "the request could not be recorded in the audit trail, so it is not answered").response
+            response =
+                GraderError.auditUnavailable(
+                    "the request could not be recorded in the audit trail, so it is not answered"
+                ).response
             response.headers["x-request-id"] = requestID
         }
 
@@ -222,7 +224,8 @@ public final class Grader: Sendable {
             return .json(["status": "ok"], encoder: Self.encoder)
         case .resourceQuota(let tier):
             let reader = try reader(tier)
-            target = AuditTarget(tier: tier, namespace: reader.tier.namespace, kind: "ResourceQuota", name: reader.tier.quota)
+            target = AuditTarget(
+                tier: tier, namespace: reader.tier.namespace, kind: "ResourceQuota", name: reader.tier.quota)
             return .json(try await quotaReport(reader), encoder: Self.encoder)
         case .jobs(let tier):
             let reader = try reader(tier)

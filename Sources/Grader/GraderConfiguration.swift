@@ -168,7 +168,8 @@ extension GraderConfiguration {
         return (String(text[..<colon]), port)
     }
 
-    private static func checkKeys(_ value: YAMLValue?, allowed: Set<String>, at: String) throws(GraderConfigurationError)
+    private static func checkKeys(_ value: YAMLValue?, allowed: Set<String>, at: String)
+        throws(GraderConfigurationError)
     {
         guard let value else { return }
         guard case .mapping(let entries) = value else {

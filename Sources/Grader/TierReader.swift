@@ -42,8 +42,9 @@ final class TierReader: Sendable {
     /// Its ResourceQuota.
     let quota: SnapshotCache<ResourceQuota>
 
-    init(tier: GraderConfiguration.Tier, client: KubernetesClient, timeout: Duration, now: @escaping @Sendable () -> Date)
-    {
+    init(
+        tier: GraderConfiguration.Tier, client: KubernetesClient, timeout: Duration, now: @escaping @Sendable () -> Date
+    ) {
         self.tier = tier
         let namespace = tier.namespace
         workload = SnapshotCache(now: now) { () async throws(GraderError) -> Workload in

@@ -60,7 +60,8 @@ public final class TokenStore: Sendable {
     public static func addToken(id: String, path: String) throws(GraderConfigurationError) -> String {
         guard id.wholeMatch(of: /[A-Za-z0-9][A-Za-z0-9._-]{0,62}/) != nil else {
             throw GraderConfigurationError(
-                "token name \"\(id)\" must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit")
+                "token name \"\(id)\" must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
         }
         let records = FileManager.default.fileExists(atPath: path) ? try read(path).records : []
         guard !records.contains(where: { $0.id == id }) else {
@@ -106,7 +107,8 @@ public final class TokenStore: Sendable {
     private static func read(_ path: String) throws(GraderConfigurationError) -> (records: [Record], modified: Date?) {
         let modified = modificationDate(path)
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw GraderConfigurationError("cannot read the tokens file \(path); create it with `grader token add NAME`")
+            throw GraderConfigurationError(
+                "cannot read the tokens file \(path); create it with `grader token add NAME`")
         }
         do {
             return (try JSONDecoder().decode(File.self, from: data).tokens, modified)

@@ -153,7 +153,8 @@ enum Commands {
         if let unit = text.last, let scale = units[unit], let count = Double(text.dropLast()), count >= 0 {
             return Date().addingTimeInterval(-count * scale)
         }
-        throw CommandLineError("--since \(text) is neither an RFC 3339 time like 2026-05-01T12:00:00Z nor an age like 15m")
+        throw CommandLineError(
+            "--since \(text) is neither an RFC 3339 time like 2026-05-01T12:00:00Z nor an age like 15m")
     }
 
     private static func table(_ records: [AuditRecord]) -> String {
@@ -189,7 +190,8 @@ enum Commands {
         guard options.positional.count == 1, let name = options.positional.first else {
             throw CommandLineError("token add takes one NAME, such as: grader token add autograder")
         }
-        let path = try options.value("token-file")
+        let path =
+            try options.value("token-file")
             ?? GraderConfiguration.load(path: options.value("config") ?? defaultConfiguration).tokenFile
         let token = try TokenStore.addToken(id: name, path: path)
         // The only time the token is shown: the file keeps its hash.

@@ -40,8 +40,7 @@ final class ManualClock: Sendable {
     }
 }
 
-func entry(_ index: Int, at date: Date = Date(timeIntervalSince1970: 1_800_000_000), status: Int = 200) -> AuditEntry
-{
+func entry(_ index: Int, at date: Date = Date(timeIntervalSince1970: 1_800_000_000), status: Int = 200) -> AuditEntry {
     AuditEntry(
         requestID: "request-\(index)", receivedAt: date, completedAt: date.addingTimeInterval(0.004),
         remoteAddress: "127.0.0.1:40000", method: "GET", path: index.isMultiple(of: 2) ? "/free/jobs" : "/premium/jobs",
@@ -142,7 +141,8 @@ func entry(_ index: Int, at date: Date = Date(timeIntervalSince1970: 1_800_000_0
         for index in 1...8 { try store.append(entry(index)) }
         try trail.raw().run("DELETE FROM audit_entries WHERE id >= 7")
 
-        #expect(try store.verify().firstBreak == AuditVerification.Break(rowID: 8, reason: .missingTail(lastStoredID: 6)))
+        #expect(
+            try store.verify().firstBreak == AuditVerification.Break(rowID: 8, reason: .missingTail(lastStoredID: 6)))
     }
 
     @Test("an inserted row is caught at its id, forged hash or not")
@@ -190,7 +190,8 @@ func entry(_ index: Int, at date: Date = Date(timeIntervalSince1970: 1_800_000_0
 
         // Deleting the first kept row is still caught: it no longer follows the anchor.
         try trail.raw().run("DELETE FROM audit_entries WHERE id = 16")
-        #expect(try store.verify().firstBreak == AuditVerification.Break(rowID: 17, reason: .missingRows(expectedID: 16)))
+        #expect(
+            try store.verify().firstBreak == AuditVerification.Break(rowID: 17, reason: .missingRows(expectedID: 16)))
     }
 
     @Test("retention by age prunes rows older than the limit on the injected clock")

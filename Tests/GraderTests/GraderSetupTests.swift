@@ -165,7 +165,8 @@ struct CommandResult {
             contentsOf: Paths.packageRoot.appendingPathComponent("Grader/manifests/rbac.yaml"), encoding: .utf8)
         let documents = try YAMLParser.parseDocuments(text)
         let roles = documents.filter { $0["kind"]?.stringValue == "Role" }
-        #expect(Set(roles.compactMap { $0["metadata"]?["namespace"]?.stringValue }) == ["free-service", "premium-service"])
+        #expect(
+            Set(roles.compactMap { $0["metadata"]?["namespace"]?.stringValue }) == ["free-service", "premium-service"])
         #expect(!documents.contains { ["ClusterRole", "ClusterRoleBinding"].contains($0["kind"]?.stringValue) })
         for role in roles {
             guard case .sequence(let rules)? = role["rules"] else {
@@ -184,7 +185,9 @@ struct CommandResult {
             #expect(verbs.isSubset(of: ["get", "list", "watch"]))
             let used = Set(Grader.requiredPermissions.map { "\($0.group)|\($0.resource)|\($0.verb)" })
             #expect(used.isSubset(of: granted), "missing: \(used.subtracting(granted).sorted())")
-            let resources = Set(granted.map { $0.split(separator: "|", omittingEmptySubsequences: false)[0...1].joined(separator: "|") })
+            let resources = Set(
+                granted.map { $0.split(separator: "|", omittingEmptySubsequences: false)[0...1].joined(separator: "|") }
+            )
             #expect(resources == ["batch|jobs", "|pods", "|pods/log", "|resourcequotas"])
         }
     }

@@ -74,22 +74,31 @@ import Testing
             [Objects.pod("j-retrying-abcde", of: "j-retrying", phase: .failed, exitCode: 1)], .running
         ),
         StatusCase(
-            "Failed condition", Objects.job("j-failed", failed: 3, conditions: [
-                JobCondition(type: "FailureTarget", reason: "BackoffLimitExceeded"),
-                JobCondition(type: "Failed", reason: "BackoffLimitExceeded"),
-            ]),
+            "Failed condition",
+            Objects.job(
+                "j-failed", failed: 3,
+                conditions: [
+                    JobCondition(type: "FailureTarget", reason: "BackoffLimitExceeded"),
+                    JobCondition(type: "Failed", reason: "BackoffLimitExceeded"),
+                ]),
             [Objects.pod("j-failed-abcde", of: "j-failed", phase: .failed, exitCode: 1)], .failed
         ),
         StatusCase(
-            "Complete condition", Objects.job("j-done", succeeded: 1, conditions: [
-                JobCondition(type: "SuccessCriteriaMet"), JobCondition(type: "Complete"),
-            ]),
+            "Complete condition",
+            Objects.job(
+                "j-done", succeeded: 1,
+                conditions: [
+                    JobCondition(type: "SuccessCriteriaMet"), JobCondition(type: "Complete"),
+                ]),
             [Objects.pod("j-done-abcde", of: "j-done", phase: .succeeded, exitCode: 0)], .succeeded
         ),
         StatusCase(
-            "a False Failed condition is not a failure", Objects.job("j-false", active: 1, conditions: [
-                JobCondition(type: "Failed", status: "False")
-            ]),
+            "a False Failed condition is not a failure",
+            Objects.job(
+                "j-false", active: 1,
+                conditions: [
+                    JobCondition(type: "Failed", status: "False")
+                ]),
             [Objects.pod("j-false-abcde", of: "j-false", phase: .running)], .running
         ),
     ]
@@ -244,7 +253,8 @@ import Testing
 }
 
 @Suite struct GraderRefusalTests {
-    @Test("no token or a wrong one is 401 with WWW-Authenticate, audited with an empty principal",
+    @Test(
+        "no token or a wrong one is 401 with WWW-Authenticate, audited with an empty principal",
         arguments: [nil, "not-the-token", String(repeating: "0", count: 64)])
     func unauthorized(token: String?) async throws {
         try await Harness.run { (harness) async throws in

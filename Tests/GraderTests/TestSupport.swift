@@ -213,7 +213,8 @@ struct Harness {
                 tokens: try TokenStore(path: tokenFile), audit: audit, logger: quietLogger,
                 now: { clock.now })
             try await body(
-                Harness(directory: directory, cluster: cluster, grader: grader, audit: audit, token: token, clock: clock))
+                Harness(
+                    directory: directory, cluster: cluster, grader: grader, audit: audit, token: token, clock: clock))
         } catch {
             await cluster.stop()
             throw error
