@@ -45,6 +45,9 @@ public final class Grader: Sendable {
     private let readers: [String: TierReader]
     private let logger: Logger
     private let now: @Sendable () -> Date
+    /// Runs the audit appends, one at a time and in arrival order, off Swift's cooperative threads: each
+    /// waits for SQLite's fsync, and a blocked cooperative thread would stall every other request's work.
+    private let auditQueue = DispatchQueue(label: "tierserve.grader.audit")
 
     /// A grader reading the cluster through `client`.
     ///
@@ -179,7 +182,7 @@ public final class Grader: Sendable {
             userAgent: Self.bounded(request.headers["User-Agent"] ?? "", 512), tier: target.tier,
             namespace: target.namespace, kind: target.kind, name: target.name)
         do {
-            try audit.append(entry)
+            try await record(entry)
         } catch {
             logger.error("audit append failed", ["error": error.description])
             response =
@@ -198,6 +201,22 @@ public final class Grader: Sendable {
                 "ms": String(format: "%.1f", elapsed / .milliseconds(1)),
             ])
         return response
+    }
+
+    /// Appends `entry` to the audit trail on the audit queue and returns once it is durable.
+    private func record(_ entry: AuditEntry) async throws(AuditError) {
+        let audit = self.audit
+        let result: Result<Void, AuditError> = await withCheckedContinuation { continuation in
+            auditQueue.async {
+                do throws(AuditError) {
+                    try audit.append(entry)
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        try result.get()
     }
 
     /// The token's id, from `Authorization: Bearer TOKEN`.
@@ -328,8 +347,11 @@ public final class Grader: Sendable {
             return .json(report, encoder: Self.encoder)
         }
         do {
+            // TODO: cap the log's size with the API's limitBytes once `KubernetesClient.log` takes it. Safe for
+            // now: the stack's Job pods print a short summary, and `?tail=` bounds what a grader asks for.
             report.log = try await client.log(
-                ofPod: podName, in: reader.tier.namespace, tailLines: tail, timeout: configuration.requestTimeout)
+                ofPod: podName, in: reader.tier.namespace, container: Self.logContainer(of: pod), tailLines: tail,
+                timeout: configuration.requestTimeout)
             report.status = "available"
         } catch {
             let message = error.status?.message ?? ""
@@ -343,6 +365,15 @@ public final class Grader: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The container to read when the pod has several, as `kubectl logs` picks it: the one the
+    /// `kubectl.kubernetes.io/default-container` annotation names, else the first. Nil for a single container,
+    /// which the API needs no name for.
+    static func logContainer(of pod: Pod) -> String? {
+        let containers = pod.spec?.containers ?? []
+        guard containers.count > 1 else { return nil }
+        return pod.metadata.annotations?["kubectl.kubernetes.io/default-container"] ?? containers.first?.name
+    }
 
     /// Sorted keys and unescaped slashes, as the rest of the stack answers.
     static let encoder: JSONEncoder = {

@@ -117,6 +117,9 @@ import Testing
             let detail = try body(await harness.request("/free/jobs/\(name)"))
             #expect(detail["status"]?.string == expected.rawValue, "\(description)")
             #expect(detail["name"]?.string == name)
+            #expect(detail["tier"]?.string == "free")
+            #expect(detail["namespace"]?.string == "free-service")
+            #expect(detail["data_age_ms"]?.number == 0)
             #expect(detail["status_reason"]?.string?.isEmpty == false)
             #expect(detail["conditions"]?.items.count == job.status?.conditions?.count ?? 0)
 
@@ -240,6 +243,16 @@ import Testing
             #expect(try body(response)["error"]?.string?.contains("tail=") == true)
             #expect(harness.cluster.requests.isEmpty)
         }
+    }
+
+    @Test("a pod with several containers has its log read from the default container, as kubectl does")
+    func logContainer() {
+        var pod = Objects.pod("multi-abcde", of: "multi", phase: .running)
+        #expect(Grader.logContainer(of: pod) == nil)
+        pod.spec?.containers = [Container(name: "sidecar"), Container(name: "job")]
+        #expect(Grader.logContainer(of: pod) == "sidecar")
+        pod.metadata.annotations = ["kubectl.kubernetes.io/default-container": "job"]
+        #expect(Grader.logContainer(of: pod) == "job")
     }
 
     @Test("an unknown query parameter is 400, not silently ignored")
