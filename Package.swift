@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "tier", targets: ["tier"]),
         .executable(name: "gateway", targets: ["gateway"]),
         .executable(name: "stack", targets: ["stack"]),
+        .executable(name: "grader", targets: ["grader"]),
     ],
     targets: [
         // Layer 1: one system library target per Debian C library.
@@ -48,6 +49,7 @@ let package = Package(
         .target(name: "Kubernetes"),
         .target(name: "EnvoyConfig", dependencies: ["YAML"]),
         .target(name: "KubernetesClient", dependencies: ["HTTPClient", "HTTPTypes", "Kubernetes", "YAML", "Logging"]),
+        .target(name: "Audit", dependencies: ["SQLite", "Digests"]),
 
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
@@ -59,6 +61,11 @@ let package = Package(
         .target(
             name: "TierService",
             dependencies: ["Inference", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPTypes", "YAML", "Logging"]),
+        .target(
+            name: "Grader",
+            dependencies: [
+                "Audit", "Digests", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPTypes", "YAML", "Logging",
+            ]),
 
         // Layer 5: executables.
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
@@ -68,6 +75,9 @@ let package = Package(
             name: "tier", dependencies: ["TierService", "KubernetesClient", "CommandLineOptions", "Logging"]),
         .executableTarget(
             name: "gateway", dependencies: ["Gateway", "EnvoyConfig", "CommandLineOptions", "Logging"]),
+        .executableTarget(
+            name: "grader",
+            dependencies: ["Grader", "Audit", "KubernetesClient", "CommandLineOptions", "Logging"]),
 
         .testTarget(
             name: "ShimTests",
@@ -95,6 +105,13 @@ let package = Package(
             name: "LocalClusterTests",
             dependencies: [
                 "LocalCluster", "Kubernetes", "HTTPClient", "HTTPTypes", "Logging", "SQLite", "local-cluster", "job",
+            ]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "SQLite"]),
+        .testTarget(
+            name: "GraderTests",
+            dependencies: [
+                "Grader", "Audit", "SQLite", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPClient", "HTTPTypes",
+                "YAML", "Logging", "grader",
             ]),
     ]
 )
