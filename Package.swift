@@ -108,6 +108,12 @@ let package = Package(
             ]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "SQLite"]),
         .testTarget(
+            name: "StackTests",
+            dependencies: [
+                "Stack", "Kubernetes", "KubernetesClient", "HTTPClient", "Logging", "local-cluster", "tier", "gateway",
+                "job",
+            ]),
+        .testTarget(
             name: "GraderTests",
             dependencies: [
                 "Grader", "Audit", "SQLite", "Kubernetes", "KubernetesClient", "HTTPServer", "HTTPClient", "HTTPTypes",

@@ -10,6 +10,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources Sources
+# SwiftPM reads every target the manifest declares, test targets included.
+COPY Tests Tests
 RUN swift build -c release --static-swift-stdlib --product job
 # The evaluation splits only, downloaded from the datasets' official sources and checked by sha256.
 COPY Training/fetch_data.py Training/fetch_data.py

@@ -10,6 +10,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources Sources
+# SwiftPM reads every target the manifest declares, test targets included.
+COPY Tests Tests
 RUN swift build -c release --static-swift-stdlib --product tier
 
 FROM debian:bookworm-slim

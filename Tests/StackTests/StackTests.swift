@@ -1,0 +1,175 @@
+import Foundation
+import HTTPClient
+import Kubernetes
+import KubernetesClient
+import Logging
+import Stack
+import Synchronization
+import Testing
+
+/// The whole stack as a user runs it, every piece its own process on free loopback ports, exercised
+/// through the gateway only, with the real models and data.
+@Suite(.serialized) struct StackTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// Brings a stack up in a fresh state directory, runs `body`, and always takes it down.
+    func withStack(_ body: (Stack) async throws -> Void) async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tierserve-stack-\(UUID().uuidString)")
+        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let data = ProcessInfo.processInfo.environment["TIERSERVE_DATA_DIR"].map { URL(fileURLWithPath: $0) }
+        let stack = try await Stack.up(
+            Stack.Configuration(
+                repository: Self.repository,
+                binaries: FileManager.default.isExecutableFile(atPath: binaries.appendingPathComponent("tier").path)
+                    ? binaries : Self.repository.appendingPathComponent(".build/debug"),
+                stateDirectory: state, dataDirectory: data, gatewayPort: 0, clusterPort: 0, freePort: 0,
+                premiumPort: 0, graderPort: 0, logger: Logger(label: "stack", level: .error)))
+        do {
+            try await body(stack)
+        } catch {
+            await stack.down()
+            try? FileManager.default.removeItem(at: state)
+            throw error
+        }
+        await stack.down()
+        try? FileManager.default.removeItem(at: state)
+    }
+
+    func client(_ stack: Stack, tokenFile: String) throws -> KubernetesClient {
+        var configuration = KubernetesConfiguration(
+            server: stack.addresses.cluster,
+            certificateAuthorityPEM: [UInt8](try Data(contentsOf: URL(fileURLWithPath: stack.addresses.caFile))))
+        configuration.credentials = .tokenFile(path: tokenFile)
+        return KubernetesClient(configuration: configuration, timeout: .seconds(15))
+    }
+
+    func submit(_ stack: Stack, tier: String, dataset: String) async throws -> String {
+        var request = HTTPClientRequest(method: .post, url: "\(stack.addresses.gateway)/\(tier)", timeout: .seconds(30))
+        request.headers["content-type"] = "application/json"
+        request.body = Array("{\"dataset\":\"\(dataset)\"}".utf8)
+        let response = try await HTTPClient().send(request)
+        #expect(response.status == .ok, "\(response.text)")
+        let body = try JSONDecoder().decode([String: String].self, from: Data(response.body))
+        #expect(body["status"] == "submitted")
+        return try #require(body["job_name"])
+    }
+
+    /// Polls until the Job has a Complete or Failed condition; returns whether it completed.
+    func waitForJob(_ name: String, in namespace: String, client: KubernetesClient) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let job = try await client.job(named: name, in: namespace)
+            for condition in job.status?.conditions ?? [] where condition.status == "True" {
+                if condition.type == "Complete" { return true }
+                if condition.type == "Failed" { return false }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("job \(namespace)/\(name) did not finish in 120 s")
+        return false
+    }
+
+    @Test("a free job and a premium job run to completion through the gateway, and the premium log holds the result")
+    func bothTiers() async throws {
+        try await withStack { stack in
+            let admin = try client(stack, tokenFile: stack.addresses.adminTokenFile)
+            let free = try await submit(stack, tier: "free", dataset: "mnist")
+            let premium = try await submit(stack, tier: "premium", dataset: "kmnist")
+            #expect(free.hasPrefix("free-job-") && premium.hasPrefix("premium-job-"))
+            #expect(try await waitForJob(free, in: "free-service", client: admin))
+            #expect(try await waitForJob(premium, in: "premium-service", client: admin))
+
+            let pods = try await admin.pods(
+                in: "premium-service", labelSelector: LabelSelectorQuery(matching: ["job-name": premium]))
+            let pod = try #require(pods.first)
+            let log = try await admin.log(ofPod: pod.metadata.name ?? "", in: "premium-service")
+            let summary = try #require(log.split(separator: "\n").last)
+            let result = try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any]
+            #expect(result?["model"] as? String == "kmnist-cnn")
+            #expect(result?["samples"] as? Int == 2000)
+            #expect(result?["correct"] as? Int == 1964)
+        }
+    }
+
+    @Test("a burst of 6 free requests never runs more than 2 pods at once, and all 6 finish")
+    func freeBurst() async throws {
+        try await withStack { stack in
+            let admin = try client(stack, tokenFile: stack.addresses.adminTokenFile)
+            // Follow every pod change in the namespace, in the order the cluster committed them.
+            let highest = Mutex(0)
+            let watching = Task {
+                var live: Set<String> = []
+                for try await change in admin.watchPods(in: "free-service") {
+                    switch change {
+                    case .added(let pod), .modified(let pod):
+                        let name = pod.metadata.name ?? ""
+                        if pod.status?.phase?.isTerminal == true { live.remove(name) } else { live.insert(name) }
+                    case .deleted(let pod):
+                        live.remove(pod.metadata.name ?? "")
+                    case .resynced(let pods, _):
+                        live = Set(pods.filter { $0.status?.phase?.isTerminal != true }.compactMap(\.metadata.name))
+                    case .bookmark, .error:
+                        break
+                    }
+                    let count = live.count
+                    highest.withLock { $0 = max($0, count) }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+
+            let names = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<6 { group.addTask { try await submit(stack, tier: "free", dataset: "mnist") } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(names).count == 6)
+            for name in names {
+                #expect(try await waitForJob(name, in: "free-service", client: admin))
+            }
+            watching.cancel()
+            let peak = highest.withLock { $0 }
+            #expect(peak <= 2, "at most 2 pods at once under the free quota, saw \(peak)")
+            #expect(peak >= 1)
+
+            // The quota's refusals were recorded against the Jobs that had to wait.
+            let events = try await admin.events(in: "free-service")
+            #expect(events.contains { $0.reason == "FailedCreate" && ($0.message ?? "").contains("exceeded quota") })
+        }
+    }
+
+    @Test("the free tier's token cannot create a Job in premium-service")
+    func freeTokenConfined() async throws {
+        try await withStack { stack in
+            let tokens = URL(fileURLWithPath: stack.addresses.adminTokenFile).deletingLastPathComponent()
+            let free = try client(
+                stack, tokenFile: tokens.appendingPathComponent("serviceaccounts/free-service/free-tier/token").path)
+            var job = Job()
+            job.metadata.name = "sneaky"
+            job.spec = JobSpec(
+                template: PodTemplateSpec(
+                    spec: PodSpec(containers: [Container(name: "c", image: "tierserve/job:latest")])))
+            let error = await #expect(throws: KubernetesClientError.self) {
+                try await free.create(job: job, in: "premium-service")
+            }
+            #expect(error?.isForbidden == true)
+            #expect(error?.status?.message?.contains("system:serviceaccount:free-service:free-tier") == true)
+            #expect(
+                try await free.selfSubjectAccessReview(
+                    verb: "create", resource: "jobs", group: "batch", namespace: "free-service"))
+        }
+    }
+
+    @Test("paths that only share letters with a tier are not routed")
+    func unrouted() async throws {
+        try await withStack { stack in
+            for path in ["/freebie", "/premiumplus"] {
+                var request = HTTPClientRequest(method: .post, url: "\(stack.addresses.gateway)\(path)")
+                request.headers["content-type"] = "application/json"
+                request.body = Array("{\"dataset\":\"mnist\"}".utf8)
+                let response = try await HTTPClient().send(request)
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+}
