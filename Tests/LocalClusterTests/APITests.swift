@@ -168,7 +168,7 @@ import Testing
 
     @Test("a watch replays changes after a resourceVersion, and one too old gets a 410 Expired event")
     func watch() async throws {
-        try await withCluster(watchHistoryCapacity: 8) { cluster in
+        try await withCluster(watchHistoryCapacity: 20) { cluster in
             let list = try await cluster.request(.get, "/apis/batch/v1/namespaces/premium-service/jobs")
             let version = try #require(list.json.value(atPath: "metadata.resourceVersion")?.stringValue)
             try await cluster.createJob(shellJob("watched", script: "true"), namespace: "premium-service")
@@ -185,8 +185,17 @@ import Testing
             #expect(first?["type"] == "ADDED")
             #expect(first?.value(atPath: "object.metadata.name") == "watched")
 
-            // Enough writes to push the version out of the 8-entry history.
-            #expect(try await cluster.waitUntil { try await cluster.jobFinished("watched", namespace: "premium-service") })
+            // Enough writes to push the first version out of the 20-entry history.
+            for index in 0..<3 {
+                try await cluster.createJob(shellJob("filler-\(index)", script: "true"), namespace: "premium-service")
+            }
+            #expect(try await cluster.waitUntil {
+                var done = true
+                for index in 0..<3 where try await !cluster.jobFinished("filler-\(index)", namespace: "premium-service") {
+                    done = false
+                }
+                return done
+            })
             var stale = HTTPClientRequest(
                 url: cluster.cluster.serverURL + "/apis/batch/v1/namespaces/premium-service/jobs?watch=1&resourceVersion=1")
             stale.setBearerToken(cluster.adminToken)

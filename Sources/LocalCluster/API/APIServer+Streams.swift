@@ -26,7 +26,7 @@ extension APIServer {
                 ? TableConverter.table(type, objects: [object], resourceVersion: object.resourceVersion, now: clock.now)
                 : object.raw
             let line = JSONValue.object(["type": .string(kind), "object": shown])
-            return Array((try? line.jsonData()) ?? Data()) + [10]
+            return JSONCodec.serialize(line) + [10]
         }
 
         // 1. Where to start: after the given version, or after a fresh list sent as ADDED events.
@@ -56,7 +56,7 @@ extension APIServer {
             let status = Status.expired(requested: error.requested, oldest: error.oldest)
             let object = (try? JSONValue(encoding: status)) ?? .object([:])
             let line = JSONValue.object(["type": "ERROR", "object": object])
-            continuation.yield(Array((try? line.jsonData()) ?? Data()) + [10])
+            continuation.yield(JSONCodec.serialize(line) + [10])
             continuation.finish()
         }
 

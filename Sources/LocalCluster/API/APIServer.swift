@@ -64,10 +64,10 @@ final class APIServer: Sendable {
         if user.groups.contains("system:masters") { return true }
         guard !attributes.namespace.isEmpty else { return false }
         let roles = try registry.list(.roles, namespace: attributes.namespace).items.compactMap {
-            try? $0.decode(as: Role.self)
+            try? $0.decoded(as: Role.self)
         }
         let bindings = try registry.list(.roleBindings, namespace: attributes.namespace).items.compactMap {
-            try? $0.decode(as: RoleBinding.self)
+            try? $0.decoded(as: RoleBinding.self)
         }
         return RBACAuthorizer.allows(user, attributes, roles: roles, bindings: bindings)
     }
@@ -247,7 +247,7 @@ final class APIServer: Sendable {
             return try ProtobufDecoding.json(fromKubernetesProtobuf: request.body)
         }
         do {
-            return try JSONValue(json: Data(request.body))
+            return try JSONCodec.parse(request.body)
         } catch {
             throw Status.badRequest("the request body is not valid JSON; send one JSON object")
         }
@@ -255,7 +255,7 @@ final class APIServer: Sendable {
 
     /// A JSON response.
     static func render(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
-        let bytes = (try? value.jsonData()).map(Array.init) ?? Array("{}".utf8)
+        let bytes = JSONCodec.serialize(value)
         return HTTPResponse(
             status: HTTPStatus(code: status), headers: ["Content-Type": "application/json"], body: .bytes(bytes))
     }

@@ -81,7 +81,7 @@ enum TableConverter {
         let age = JSONValue.string(created.map { humanDuration(now.timeIntervalSince($0.date)) } ?? "<unknown>")
         switch type {
         case .jobs:
-            let job = try? object.decode(as: Job.self)
+            let job = try? object.decoded(as: Job.self)
             let status = jobStatus(job)
             let completions = "\(job?.status?.succeeded ?? 0)/\(job?.spec?.completions ?? 1)"
             var duration = ""
@@ -98,7 +98,7 @@ enum TableConverter {
                 .string(containers.compactMap(\.image).joined(separator: ",")), .string(selector),
             ]
         case .pods:
-            let pod = try? object.decode(as: Pod.self)
+            let pod = try? object.decoded(as: Pod.self)
             let statuses = pod?.status?.containerStatuses ?? []
             let ready = statuses.filter { $0.ready == true }.count
             let total = pod?.spec?.containers.count ?? 0

@@ -19,7 +19,7 @@ enum QuotaEvaluator {
         }
 
         init(_ object: KubernetesObject) {
-            let quota = try? object.decode(as: ResourceQuota.self)
+            let quota = try? object.decoded(as: ResourceQuota.self)
             self.name = object.name
             self.hard = quota?.spec?.hard ?? [:]
             self.scopes = object.raw.value(atPath: "spec.scopes")?.arrayValue?.compactMap(\.stringValue) ?? []

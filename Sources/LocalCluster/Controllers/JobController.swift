@@ -141,7 +141,7 @@ final class JobController: Sendable {
     private func reconcile(_ key: JobKey) throws {
         // 1. The Job and its pods as stored now.
         guard let object = try? registry.get(.jobs, namespace: key.namespace, name: key.name),
-            let job = try? object.decode(as: Job.self), let spec = job.spec
+            let job = try? object.decoded(as: Job.self), let spec = job.spec
         else { return }
         let now = clock.now
         if job.isFinished {
@@ -206,7 +206,7 @@ final class JobController: Sendable {
                 reason: warning ? finish.reason : "Completed", message: warning ? finish.message : "Job completed")
             logger.info("job finished", ["namespace": key.namespace, "job": key.name, "condition": finish.type, "reason": finish.reason])
             if let refreshed = try? registry.get(.jobs, namespace: key.namespace, name: key.name),
-                let finished = try? refreshed.decode(as: Job.self)
+                let finished = try? refreshed.decoded(as: Job.self)
             {
                 try expireIfDue(key, job: finished, now: now)
             }

@@ -175,7 +175,7 @@ final class LocalNode: Sendable {
         guard let object = try? registry.get(.pods, namespace: namespace, name: name),
             object.raw.value(atPath: "status.phase")?.stringValue == "Pending",
             object.raw.value(atPath: "status.containerStatuses") == nil,
-            let pod = try? object.decode(as: Pod.self), let spec = pod.spec
+            let pod = try? object.decoded(as: Pod.self), let spec = pod.spec
         else { return }
         let uid = object.uid
         let claimed = state.withLock { state -> Bool in
