@@ -16,7 +16,8 @@ import Testing
         private(set) var serverURL = ""
 
         init(state: URL, images: URL) throws {
-            outputFile = state.deletingLastPathComponent().appendingPathComponent("\(state.lastPathComponent)-\(UUID().uuidString.prefix(4)).log")
+            outputFile = state.deletingLastPathComponent().appendingPathComponent(
+                "\(state.lastPathComponent)-\(UUID().uuidString.prefix(4)).log")
             FileManager.default.createFile(atPath: outputFile.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: Checkout.clusterExecutable)
             process.arguments = [
@@ -63,7 +64,8 @@ import Testing
         let first = try ClusterProcess(state: state, images: images)
         try await first.waitUntilServing()
         let client = HTTPClient(
-            configuration: .init(tls: .init(trustedCertificates: .file(path: state.appendingPathComponent("ca.crt").path))))
+            configuration: .init(
+                tls: .init(trustedCertificates: .file(path: state.appendingPathComponent("ca.crt").path))))
         let token = try String(contentsOf: state.appendingPathComponent("admin.token"), encoding: .utf8)
         func call(_ url: String, _ method: HTTPMethod = .get, body: JSONValue? = nil) async throws -> JSONValue {
             var request = HTTPClientRequest(method: method, url: url)
@@ -84,7 +86,9 @@ import Testing
             return try await client.send(request).text
         }
         var base = first.serverURL
-        _ = try await call("\(base)/apis/batch/v1/namespaces/premium-service/jobs", .post, body: shellJob("done", script: "echo finished"))
+        _ = try await call(
+            "\(base)/apis/batch/v1/namespaces/premium-service/jobs", .post,
+            body: shellJob("done", script: "echo finished"))
         _ = try await call(
             "\(base)/apis/batch/v1/namespaces/premium-service/jobs", .post,
             body: shellJob("interrupted", script: "echo before; exec sleep 37", backoffLimit: 1))
@@ -95,9 +99,13 @@ import Testing
                 $0.value(atPath: "status.phase") == "Running"
             }
             let done = try await pods(base, job: "done").first { $0.value(atPath: "status.phase") == "Succeeded" }
-            if let running, done != nil, try await log(base, pod: running.value(atPath: "metadata.name")?.stringValue ?? "").contains("before") {
+            if let running, done != nil,
+                try await log(base, pod: running.value(atPath: "metadata.name")?.stringValue ?? "").contains("before")
+            {
                 interruptedPod = running.value(atPath: "metadata.name")?.stringValue ?? ""
-                let containerID = running.value(atPath: "status.containerStatuses")?.arrayValue?.first?["containerID"]?.stringValue ?? ""
+                let containerID =
+                    running.value(atPath: "status.containerStatuses")?.arrayValue?.first?["containerID"]?.stringValue
+                    ?? ""
                 interruptedPID = pid_t(containerID.dropFirst("local://".count)) ?? 0
                 break
             }
@@ -121,7 +129,9 @@ import Testing
         let interrupted = try await call("\(base)/api/v1/namespaces/premium-service/pods/\(interruptedPod)")
         #expect(interrupted.value(atPath: "status.phase") == "Failed")
         #expect(interrupted.value(atPath: "status.reason") == "LocalClusterRestarted")
-        #expect(interrupted.value(atPath: "status.message")?.stringValue?.contains("restarted while this pod was running") == true)
+        #expect(
+            interrupted.value(atPath: "status.message")?.stringValue?.contains("restarted while this pod was running")
+                == true)
         #expect(try await log(base, pod: interruptedPod) == "before\n")
         var orphanGone = false
         for _ in 0..<200 where !orphanGone {
@@ -134,7 +144,8 @@ import Testing
         var replaced = false
         for _ in 0..<500 where !replaced {
             replaced = try await pods(base, job: "interrupted").contains {
-                $0.value(atPath: "metadata.name")?.stringValue != interruptedPod && $0.value(atPath: "status.phase") == "Running"
+                $0.value(atPath: "metadata.name")?.stringValue != interruptedPod
+                    && $0.value(atPath: "status.phase") == "Running"
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -143,8 +154,11 @@ import Testing
         #expect(job.value(atPath: "status.failed") == .integer(1))
 
         // 5. A clean stop takes the replacement's process with it.
-        let replacement = try await pods(base, job: "interrupted").first { $0.value(atPath: "status.phase") == "Running" }
-        let replacementID = replacement?.value(atPath: "status.containerStatuses")?.arrayValue?.first?["containerID"]?.stringValue ?? ""
+        let replacement = try await pods(base, job: "interrupted").first {
+            $0.value(atPath: "status.phase") == "Running"
+        }
+        let replacementID =
+            replacement?.value(atPath: "status.containerStatuses")?.arrayValue?.first?["containerID"]?.stringValue ?? ""
         let replacementPID = pid_t(replacementID.dropFirst("local://".count)) ?? 0
         await second.end(with: SIGTERM)
         #expect(replacementPID > 0 && kill(replacementPID, 0) != 0, "stopping the cluster kills its containers")

@@ -15,7 +15,8 @@ enum TableConverter {
     }
 
     /// A Table of `objects` of `type`.
-    static func table(_ type: ResourceType, objects: [KubernetesObject], resourceVersion: Int64, now: Date) -> JSONValue {
+    static func table(_ type: ResourceType, objects: [KubernetesObject], resourceVersion: Int64, now: Date) -> JSONValue
+    {
         let columns = self.columns(for: type)
         let rows = objects.map { object -> JSONValue in
             .object([
@@ -49,14 +50,17 @@ enum TableConverter {
                 Column(name: "Completions", description: "The desired number of successfully finished pods."),
                 Column(name: "Duration", description: "Time required to complete the job."), age,
                 Column(name: "Containers", priority: 1, description: "Names of each container in the template."),
-                Column(name: "Images", priority: 1, description: "Images referenced by each container in the template."),
+                Column(
+                    name: "Images", priority: 1, description: "Images referenced by each container in the template."),
                 Column(name: "Selector", priority: 1, description: "A label query over pods."),
             ]
         case .pods:
             return [
                 name, Column(name: "Ready", description: "The aggregate readiness state of this pod."),
                 Column(name: "Status", description: "The aggregate status of the containers in this pod."),
-                Column(name: "Restarts", description: "The number of times the containers in this pod have been restarted."),
+                Column(
+                    name: "Restarts", description: "The number of times the containers in this pod have been restarted."
+                ),
                 age, Column(name: "IP", priority: 1, description: "IP address allocated to the pod."),
                 Column(name: "Node", priority: 1, description: "Name of the node the pod runs on."),
             ]
@@ -117,7 +121,9 @@ enum TableConverter {
                     "\(key): \(used[key]?.stringValue ?? "0")/\(hard[key]?.stringValue ?? "")"
                 }.joined(separator: ", ")
             }
-            return [name, age, .string(summary { !$0.hasPrefix("limits.") }), .string(summary { $0.hasPrefix("limits.") })]
+            return [
+                name, age, .string(summary { !$0.hasPrefix("limits.") }), .string(summary { $0.hasPrefix("limits.") }),
+            ]
         default:
             return [name, age]
         }
@@ -154,7 +160,8 @@ enum TableConverter {
         case ..<10800: return "\(seconds / 60)m"
         case ..<28800: return "\(seconds / 3600)h\((seconds % 3600) / 60 == 0 ? "" : "\((seconds % 3600) / 60)m")"
         case ..<172800: return "\(seconds / 3600)h"
-        case ..<691200: return "\(seconds / 86400)d\((seconds % 86400) / 3600 == 0 ? "" : "\((seconds % 86400) / 3600)h")"
+        case ..<691200:
+            return "\(seconds / 86400)d\((seconds % 86400) / 3600 == 0 ? "" : "\((seconds % 86400) / 3600)h")"
         default: return "\(seconds / 86400)d"
         }
     }

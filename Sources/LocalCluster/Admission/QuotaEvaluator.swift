@@ -67,8 +67,9 @@ enum QuotaEvaluator {
 
     /// The compute resources capped by `hard` that some container of `pod` leaves unset, each with the
     /// containers that leave it unset, sorted by resource.
-    static func missingResources(_ pod: JSONValue, hard: [String: Quantity]) -> [(resource: String, containers: [String])]
-    {
+    static func missingResources(_ pod: JSONValue, hard: [String: Quantity]) -> [(
+        resource: String, containers: [String]
+    )] {
         let containers = pod.value(atPath: "spec.containers")?.arrayValue ?? []
         var missing: [(resource: String, containers: [String])] = []
         for resource in computeResources.sorted() where hard[resource] != nil {

@@ -54,7 +54,8 @@ final class LocalNode: Sendable {
     private let queue = DispatchQueue(label: "local-cluster.node")
     private let state = Mutex(State())
 
-    init(registry: Registry, logs: LogStore, images: ImageMap, logger: Logger, stopGracePeriod: Duration = .seconds(2)) {
+    init(registry: Registry, logs: LogStore, images: ImageMap, logger: Logger, stopGracePeriod: Duration = .seconds(2))
+    {
         self.registry = registry
         self.logs = logs
         self.images = images
@@ -192,7 +193,8 @@ final class LocalNode: Sendable {
                 reportUnstartable(object, container: container.name, image: container.image ?? "")
                 return
             }
-            plans.append((container, ImageMap.argv(image: image, container: container), environment(image, container, object)))
+            plans.append(
+                (container, ImageMap.argv(image: image, container: container), environment(image, container, object)))
         }
 
         // 2. Start the processes and report Running.
@@ -212,7 +214,8 @@ final class LocalNode: Sendable {
             } catch {
                 failures[plan.container.name] = error.message
                 var failed = ContainerRun(pid: 0, startedAt: now)
-                failed.terminated = ContainerState.Terminated(exitCode: 128, reason: "StartError", startedAt: now, finishedAt: now)
+                failed.terminated = ContainerState.Terminated(
+                    exitCode: 128, reason: "StartError", startedAt: now, finishedAt: now)
                 failed.terminated?.message = error.message
                 run.containers[plan.container.name] = failed
             }
@@ -224,7 +227,9 @@ final class LocalNode: Sendable {
             logger.warning("container failed to start", ["pod": name, "container": container, "error": message])
         }
         if let deadline = spec.activeDeadlineSeconds {
-            queue.asyncAfter(deadline: .now() + .seconds(Int(deadline))) { self.deadlinePassed(uid: uid, seconds: deadline) }
+            queue.asyncAfter(deadline: .now() + .seconds(Int(deadline))) {
+                self.deadlinePassed(uid: uid, seconds: deadline)
+            }
         }
         if run.containers.values.allSatisfy({ $0.terminated != nil }) { finish(uid: uid) }
     }
@@ -236,7 +241,9 @@ final class LocalNode: Sendable {
             ProcessSpawner.drain(spawned.output) { logs.append(podUID: podUID, container: container, bytes: $0) }
             let (exitCode, signal) = ProcessSpawner.wait(spawned.pid)
             logs.close(podUID: podUID, container: container)
-            self.queue.async { self.containerExited(uid: podUID, container: container, exitCode: exitCode, signal: signal) }
+            self.queue.async {
+                self.containerExited(uid: podUID, container: container, exitCode: exitCode, signal: signal)
+            }
         }
         thread.stackSize = 256 << 10
         thread.start()
@@ -319,7 +326,8 @@ final class LocalNode: Sendable {
                 let containers = run.containers.sorted { $0.key < $1.key }.map { name, process -> JSONValue in
                     Self.containerStatus(
                         name: name, image: image[name] ?? "", pid: process.pid,
-                        state: ContainerState(running: ContainerState.Running(startedAt: process.startedAt)), ready: true)
+                        state: ContainerState(running: ContainerState.Running(startedAt: process.startedAt)),
+                        ready: true)
                 }
                 status.set("containerStatuses", .array(containers))
             }
@@ -337,7 +345,8 @@ final class LocalNode: Sendable {
                     .array([
                         Self.containerStatus(
                             name: container, image: image, pid: 0,
-                            state: ContainerState(waiting: ContainerState.Waiting(reason: "ErrImagePull", message: message)),
+                            state: ContainerState(
+                                waiting: ContainerState.Waiting(reason: "ErrImagePull", message: message)),
                             ready: false)
                     ]))
             }
@@ -377,7 +386,9 @@ final class LocalNode: Sendable {
 
     /// The process environment: a base PATH, the cluster's address, the image's extras, then the container's
     /// `env` (literal values and the pod's own name and namespace through `fieldRef`).
-    private func environment(_ image: ImageMap.Image, _ container: Container, _ pod: KubernetesObject) -> [String: String] {
+    private func environment(_ image: ImageMap.Image, _ container: Container, _ pod: KubernetesObject) -> [String:
+        String]
+    {
         let address = apiAddress.withLock { $0 }
         var environment: [String: String] = [
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": NSTemporaryDirectory(),

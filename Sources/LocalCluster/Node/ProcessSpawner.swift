@@ -62,11 +62,15 @@ enum ProcessSpawner {
             variables.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let result = (arguments + [nil]).withUnsafeBufferPointer { argvPointer in
-            (variables + [nil]).withUnsafeBufferPointer { envPointer in
-                executable.contains("/")
-                    ? posix_spawn(&pid, executable, &actions, &attributes, argvPointer.baseAddress!, envPointer.baseAddress!)
-                    : posix_spawnp(&pid, executable, &actions, &attributes, argvPointer.baseAddress!, envPointer.baseAddress!)
+        let result = (arguments + [nil]).withUnsafeBufferPointer { argvBuffer in
+            (variables + [nil]).withUnsafeBufferPointer { envBuffer -> Int32 in
+                // Both arrays hold at least their nil terminator, so their buffers always have an address.
+                guard let argvPointer = argvBuffer.baseAddress, let envPointer = envBuffer.baseAddress else {
+                    return EINVAL
+                }
+                return executable.contains("/")
+                    ? posix_spawn(&pid, executable, &actions, &attributes, argvPointer, envPointer)
+                    : posix_spawnp(&pid, executable, &actions, &attributes, argvPointer, envPointer)
             }
         }
         close(fds[1])

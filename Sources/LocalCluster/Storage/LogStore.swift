@@ -65,7 +65,9 @@ final class LogStore: Sendable {
     }
 
     /// The stored output followed by whatever arrives until the container's output closes.
-    func follow(podUID: String, container: String, transform: @escaping @Sendable ([UInt8]) -> [UInt8]) -> AsyncStream<[UInt8]> {
+    func follow(podUID: String, container: String, transform: @escaping @Sendable ([UInt8]) -> [UInt8]) -> AsyncStream<
+        [UInt8]
+    > {
         let key = Key(podUID: podUID, container: container)
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         let id: Int? = state.withLock { state in

@@ -209,7 +209,9 @@ final class StoreTransaction {
     }
 
     /// Appends to the change log (one row per write, with a pod's phase) and to the events to publish.
-    private func recordChange(_ kind: ChangeEvent.Kind, _ type: ResourceType, _ object: KubernetesObject, version: Int64)
+    private func recordChange(
+        _ kind: ChangeEvent.Kind, _ type: ResourceType, _ object: KubernetesObject, version: Int64
+    )
         throws
     {
         let phase = type == .pods ? object.raw.value(atPath: "status.phase")?.stringValue : nil
