@@ -101,6 +101,23 @@ import Testing
         }
     }
 
+    @Test("kubectl logs -f follows a running pod until it exits")
+    func followLogs() async throws {
+        try await withCluster { cluster in
+            let script = "echo one; sleep 0.5; echo two; sleep 0.5; echo three"
+            try await cluster.createJob(shellJob("followed", script: script), namespace: "free-service")
+            #expect(
+                try await cluster.waitUntil {
+                    let pods = try await cluster.request(
+                        .get, "/api/v1/namespaces/free-service/pods?labelSelector=job-name%3Dfollowed")
+                    return pods.json["items"]?.arrayValue?.first?.value(atPath: "status.phase") == "Running"
+                })
+            let followed = try await cluster.kubectl(["logs", "-f", "job/followed", "-n", "free-service"])
+            #expect(followed.status == 0, "\(followed.error)")
+            #expect(followed.output == "one\ntwo\nthree\n")
+        }
+    }
+
     @Test("kubectl auth can-i with the free tier's token: no in premium-service, yes in free-service")
     func canI() async throws {
         try await withCluster { cluster in
