@@ -66,6 +66,15 @@ enum TableConverter {
             ]
         case .namespaces:
             return [name, Column(name: "Status", description: "The status of the namespace."), age]
+        case .events:
+            return [
+                Column(name: "Last Seen", description: "When the event last happened."),
+                Column(name: "Type", description: "Normal or Warning."),
+                Column(name: "Reason", description: "Why the event happened."),
+                Column(name: "Object", description: "The object the event is about."),
+                Column(name: "Message", description: "What happened."),
+                Column(name: "Name", format: "name", priority: 1, description: "The event's name."),
+            ]
         case .resourceQuotas:
             return [
                 name, age, Column(name: "Request", description: "Used and hard requests."),
@@ -113,6 +122,14 @@ enum TableConverter {
             ]
         case .namespaces:
             return [name, .string(raw.value(atPath: "status.phase")?.stringValue ?? ""), age]
+        case .events:
+            let last = (raw["lastTimestamp"]?.stringValue).flatMap { try? KubernetesTime(rfc3339: $0) }
+            let kind = raw.value(atPath: "involvedObject.kind")?.stringValue?.lowercased() ?? ""
+            let object = raw.value(atPath: "involvedObject.name")?.stringValue ?? ""
+            return [
+                .string(last.map { humanDuration(now.timeIntervalSince($0.date)) } ?? "<unknown>"),
+                raw["type"] ?? "", raw["reason"] ?? "", .string("\(kind)/\(object)"), raw["message"] ?? "", name,
+            ]
         case .resourceQuotas:
             let hard = raw.value(atPath: "status.hard")?.objectValue ?? [:]
             let used = raw.value(atPath: "status.used")?.objectValue ?? [:]
