@@ -175,7 +175,10 @@ final class LocalNode: Sendable {
     private func startIfPending(_ namespace: String, _ name: String) {
         guard let object = try? registry.get(.pods, namespace: namespace, name: name),
             object.raw.value(atPath: "status.phase")?.stringValue == "Pending",
-            object.raw.value(atPath: "status.containerStatuses") == nil,
+            // Not started yet: no container status, or only waiting ones (an image missing from an earlier map).
+            (object.raw.value(atPath: "status.containerStatuses")?.arrayValue ?? []).allSatisfy({
+                $0.value(atPath: "state.waiting") != nil
+            }),
             let pod = try? object.decoded(as: Pod.self), let spec = pod.spec
         else { return }
         let uid = object.uid
