@@ -29,7 +29,8 @@ extension LocalCluster {
         public init(
             stateDirectory: URL, host: String = "127.0.0.1", port: UInt16 = 0, insecureHTTP: Bool = false,
             manifestsDirectory: URL? = nil, images: ImageMap = ImageMap(), stopGracePeriod: Duration = .seconds(2),
-            watchHistoryCapacity: Int = 10_000, logger: Logger = Logger(label: "local-cluster"), clock: any ClusterClock = SystemClock()
+            watchHistoryCapacity: Int = 10_000, logger: Logger = Logger(label: "local-cluster"),
+            clock: any ClusterClock = SystemClock()
         ) {
             self.stateDirectory = stateDirectory
             self.host = host

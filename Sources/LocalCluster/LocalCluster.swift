@@ -45,19 +45,23 @@ public final class LocalCluster: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw LocalClusterError(.stateDirectory, message: "cannot create the state directory \(directory.path): \(error)")
+            throw LocalClusterError(
+                .stateDirectory, message: "cannot create the state directory \(directory.path): \(error)")
         }
         let store: ObjectStore
         do {
-            store = try ObjectStore(path: directory.appendingPathComponent("cluster.sqlite").path, clock: configuration.clock,
+            store = try ObjectStore(
+                path: directory.appendingPathComponent("cluster.sqlite").path, clock: configuration.clock,
                 historyCapacity: configuration.watchHistoryCapacity)
         } catch {
-            throw LocalClusterError(.database, message: "cannot open the cluster database in \(directory.path): \(error)")
+            throw LocalClusterError(
+                .database, message: "cannot open the cluster database in \(directory.path): \(error)")
         }
         let tls = try TLSMaterial.loadOrCreate(in: directory, host: configuration.host)
         let credentials: Credentials
         do {
-            credentials = try Credentials(stateDirectory: directory, database: store.database, caCertificatePEM: tls.caCertificatePEM)
+            credentials = try Credentials(
+                stateDirectory: directory, database: store.database, caCertificatePEM: tls.caCertificatePEM)
         } catch {
             throw LocalClusterError(.database, message: "cannot read the cluster's tokens: \(error)")
         }
@@ -65,7 +69,8 @@ public final class LocalCluster: Sendable {
             do {
                 try credentials.ensureServiceAccountToken(namespace: namespace, name: name)
             } catch {
-                logger.error("token not written", ["namespace": namespace, "serviceaccount": name, "error": "\(error)"])
+                logger.error(
+                    "token not written", ["namespace": namespace, "serviceaccount": name, "error": "\(error)"])
             }
         }
 
@@ -76,10 +81,11 @@ public final class LocalCluster: Sendable {
             ])
             do {
                 _ = try registry.create(.namespaces, namespace: "", body: body)
-            } catch where error.code == 409 {
+            } catch  where error.code == 409 {
                 // Made by an earlier run.
             } catch {
-                throw LocalClusterError(.database, message: "cannot create namespace \(namespace): \(error.message ?? "")")
+                throw LocalClusterError(
+                    .database, message: "cannot create namespace \(namespace): \(error.message ?? "")")
             }
         }
         if let manifests = configuration.manifestsDirectory {
@@ -118,10 +124,12 @@ public final class LocalCluster: Sendable {
         }
 
         // 4. Serve.
-        let api = APIServer(registry: registry, credentials: credentials, logs: logs, logger: logger.with("component", "api"))
+        let api = APIServer(
+            registry: registry, credentials: credentials, logs: logs, logger: logger.with("component", "api"))
         let serverTLS =
             configuration.insecureHTTP
-            ? nil : HTTPServer.Configuration.TLS(certificatePEM: tls.serverCertificatePEM, privateKeyPEM: tls.serverKeyPEM)
+            ? nil
+            : HTTPServer.Configuration.TLS(certificatePEM: tls.serverCertificatePEM, privateKeyPEM: tls.serverKeyPEM)
         let server: HTTPServer
         do {
             var serverLogger = logger
@@ -147,7 +155,8 @@ public final class LocalCluster: Sendable {
         }
 
         // 5. Controllers.
-        let controller = JobController(registry: registry, clock: configuration.clock, logger: logger.with("component", "job-controller"))
+        let controller = JobController(
+            registry: registry, clock: configuration.clock, logger: logger.with("component", "job-controller"))
         do {
             try node.start()
             try controller.start()

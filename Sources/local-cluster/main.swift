@@ -32,13 +32,16 @@ while let argument = arguments.popFirst() {
 }
 guard let stateDirectory = options["--state-dir"] else { fail("--state-dir is required\n\(usage)") }
 guard let port = UInt16(options["--port"] ?? "0") else { fail("--port must be a number from 0 to 65535") }
-guard let level = LogLevel(name: options["--log-level"] ?? "info") else { fail("--log-level must be debug, info, warning or error") }
+guard let level = LogLevel(name: options["--log-level"] ?? "info") else {
+    fail("--log-level must be debug, info, warning or error")
+}
 
 do {
     let images = try options["--images"].map { try ImageMap(contentsOf: URL(fileURLWithPath: $0)) } ?? ImageMap()
     let cluster = try await LocalCluster.start(
         .init(
-            stateDirectory: URL(fileURLWithPath: stateDirectory, isDirectory: true), host: options["--host"] ?? "127.0.0.1",
+            stateDirectory: URL(fileURLWithPath: stateDirectory, isDirectory: true),
+            host: options["--host"] ?? "127.0.0.1",
             port: port, insecureHTTP: flags.contains("--insecure-http"),
             manifestsDirectory: options["--manifests"].map { URL(fileURLWithPath: $0, isDirectory: true) },
             images: images, logger: Logger(label: "local-cluster", level: level)))

@@ -54,9 +54,12 @@ import Testing
             var noContainers = shellJob("empty", script: "true")
             noContainers = noContainers.applyingMergePatch(
                 .object(["spec": .object(["template": .object(["spec": .object(["containers": .array([])])])])]))
-            let invalid = try await cluster.request(.post, "/apis/batch/v1/namespaces/free-service/jobs", body: noContainers)
+            let invalid = try await cluster.request(
+                .post, "/apis/batch/v1/namespaces/free-service/jobs", body: noContainers)
             #expect(invalid.status == 422)
-            #expect(invalid.json.value(atPath: "details.causes")?.arrayValue?.first?["field"] == "spec.template.spec.containers")
+            #expect(
+                invalid.json.value(atPath: "details.causes")?.arrayValue?.first?["field"]
+                    == "spec.template.spec.containers")
 
             let unknownPath = try await cluster.request(.get, "/apis/batch/v1/namespaces/free-service/cronjobs")
             #expect(unknownPath.status == 404)
@@ -86,10 +89,12 @@ import Testing
             #expect(labels["batch.kubernetes.io/job-name"] == name)
             #expect(labels["controller-uid"] == created.value(atPath: "metadata.uid")?.stringValue)
             #expect(pod.value(atPath: "metadata.ownerReferences")?.arrayValue?.first?["kind"] == "Job")
-            let terminated = pod.value(atPath: "status.containerStatuses")?.arrayValue?.first?.value(atPath: "state.terminated")
+            let terminated = pod.value(atPath: "status.containerStatuses")?.arrayValue?.first?.value(
+                atPath: "state.terminated")
             #expect(terminated?["exitCode"] == .integer(0))
             #expect(terminated?["startedAt"] != nil && terminated?["finishedAt"] != nil)
-            let none = try await cluster.request(.get, "/api/v1/namespaces/premium-service/pods?labelSelector=job-name%3Dother")
+            let none = try await cluster.request(
+                .get, "/api/v1/namespaces/premium-service/pods?labelSelector=job-name%3Dother")
             #expect(none.json["items"]?.arrayValue?.isEmpty == true)
         }
     }
@@ -101,14 +106,17 @@ import Testing
                 try await cluster.createJob(shellJob(name, script: "sleep 30"), namespace: "premium-service")
             }
             func pods(_ job: String) async throws -> [JSONValue] {
-                try await cluster.request(.get, "/api/v1/namespaces/premium-service/pods?labelSelector=job-name%3D\(job)")
-                    .json["items"]?.arrayValue ?? []
+                try await cluster.request(
+                    .get, "/api/v1/namespaces/premium-service/pods?labelSelector=job-name%3D\(job)"
+                )
+                .json["items"]?.arrayValue ?? []
             }
-            #expect(try await cluster.waitUntil {
-                let background = try await pods("background").count
-                let orphan = try await pods("orphan").count
-                return background == 1 && orphan == 1
-            })
+            #expect(
+                try await cluster.waitUntil {
+                    let background = try await pods("background").count
+                    let orphan = try await pods("orphan").count
+                    return background == 1 && orphan == 1
+                })
 
             let background = try await cluster.request(
                 .delete, "/apis/batch/v1/namespaces/premium-service/jobs/background?propagationPolicy=Background")
@@ -129,16 +137,20 @@ import Testing
     @Test("a failing pod is retried up to backoffLimit, then the Job fails with BackoffLimitExceeded")
     func backoffLimit() async throws {
         try await withCluster { cluster in
-            try await cluster.createJob(shellJob("fails", script: "echo no; exit 3", backoffLimit: 1), namespace: "premium-service")
-            #expect(try await cluster.waitUntil { try await cluster.jobFinished("fails", namespace: "premium-service") })
+            try await cluster.createJob(
+                shellJob("fails", script: "echo no; exit 3", backoffLimit: 1), namespace: "premium-service")
+            #expect(
+                try await cluster.waitUntil { try await cluster.jobFinished("fails", namespace: "premium-service") })
             let job = try await cluster.job("fails", namespace: "premium-service")
             #expect(job.value(atPath: "status.failed") == .integer(2))
             let conditions = job.value(atPath: "status.conditions")?.arrayValue ?? []
             #expect(conditions.map { $0["type"] } == ["FailureTarget", "Failed"])
             #expect(conditions.last?["reason"] == "BackoffLimitExceeded")
-            let pods = try await cluster.request(.get, "/api/v1/namespaces/premium-service/pods?labelSelector=job-name%3Dfails")
+            let pods = try await cluster.request(
+                .get, "/api/v1/namespaces/premium-service/pods?labelSelector=job-name%3Dfails")
             let exitCodes = (pods.json["items"]?.arrayValue ?? []).compactMap {
-                $0.value(atPath: "status.containerStatuses")?.arrayValue?.first?.value(atPath: "state.terminated.exitCode")
+                $0.value(atPath: "status.containerStatuses")?.arrayValue?.first?.value(
+                    atPath: "state.terminated.exitCode")
             }
             #expect(exitCodes == [.integer(3), .integer(3)])
         }
@@ -157,24 +169,29 @@ import Testing
             #expect(try await cluster.waitUntil { try await cluster.jobFinished("slow", namespace: "premium-service") })
             let job = try await cluster.job("slow", namespace: "premium-service")
             #expect(job.value(atPath: "status.conditions")?.arrayValue?.last?["reason"] == "DeadlineExceeded")
-            let pods = try await cluster.request(.get, "/api/v1/namespaces/premium-service/pods?labelSelector=job-name%3Dslow")
+            let pods = try await cluster.request(
+                .get, "/api/v1/namespaces/premium-service/pods?labelSelector=job-name%3Dslow")
             #expect(pods.json["items"]?.arrayValue?.isEmpty == true, "the deadline deletes the running pod")
 
-            #expect(try await cluster.waitUntil {
-                try await cluster.request(.get, "/apis/batch/v1/namespaces/premium-service/jobs/brief").status == 404
-            })
+            #expect(
+                try await cluster.waitUntil {
+                    try await cluster.request(.get, "/apis/batch/v1/namespaces/premium-service/jobs/brief").status
+                        == 404
+                })
         }
     }
 
     @Test("a watch replays changes after a resourceVersion, and one too old gets a 410 Expired event")
     func watch() async throws {
-        try await withCluster(watchHistoryCapacity: 8) { cluster in
+        try await withCluster(watchHistoryCapacity: 20) { cluster in
             let list = try await cluster.request(.get, "/apis/batch/v1/namespaces/premium-service/jobs")
             let version = try #require(list.json.value(atPath: "metadata.resourceVersion")?.stringValue)
             try await cluster.createJob(shellJob("watched", script: "true"), namespace: "premium-service")
 
             var request = HTTPClientRequest(
-                url: cluster.cluster.serverURL + "/apis/batch/v1/namespaces/premium-service/jobs?watch=1&resourceVersion=\(version)&timeoutSeconds=5")
+                url: cluster.cluster.serverURL
+                    + "/apis/batch/v1/namespaces/premium-service/jobs?watch=1&resourceVersion=\(version)&timeoutSeconds=5"
+            )
             request.setBearerToken(cluster.adminToken)
             let stream = try await cluster.client.stream(request)
             var first: JSONValue?
@@ -185,10 +202,22 @@ import Testing
             #expect(first?["type"] == "ADDED")
             #expect(first?.value(atPath: "object.metadata.name") == "watched")
 
-            // Enough writes to push the version out of the 8-entry history.
-            #expect(try await cluster.waitUntil { try await cluster.jobFinished("watched", namespace: "premium-service") })
+            // Enough writes to push the first version out of the 20-entry history.
+            for index in 0..<3 {
+                try await cluster.createJob(shellJob("filler-\(index)", script: "true"), namespace: "premium-service")
+            }
+            #expect(
+                try await cluster.waitUntil {
+                    var done = true
+                    for index in 0..<3
+                    where try await !cluster.jobFinished("filler-\(index)", namespace: "premium-service") {
+                        done = false
+                    }
+                    return done
+                })
             var stale = HTTPClientRequest(
-                url: cluster.cluster.serverURL + "/apis/batch/v1/namespaces/premium-service/jobs?watch=1&resourceVersion=1")
+                url: cluster.cluster.serverURL
+                    + "/apis/batch/v1/namespaces/premium-service/jobs?watch=1&resourceVersion=1")
             stale.setBearerToken(cluster.adminToken)
             let expired = try await cluster.client.stream(stale)
             var error: JSONValue?
@@ -206,7 +235,8 @@ import Testing
     func eventFieldSelector() async throws {
         try await withCluster { cluster in
             try await cluster.createJob(shellJob("noted", script: "true"), namespace: "premium-service")
-            #expect(try await cluster.waitUntil { try await cluster.jobFinished("noted", namespace: "premium-service") })
+            #expect(
+                try await cluster.waitUntil { try await cluster.jobFinished("noted", namespace: "premium-service") })
             let events = try await cluster.request(
                 .get, "/api/v1/namespaces/premium-service/events?fieldSelector=involvedObject.name%3Dnoted")
             let reasons = Set((events.json["items"]?.arrayValue ?? []).compactMap { $0["reason"]?.stringValue })
@@ -214,9 +244,11 @@ import Testing
         }
     }
 
-    @Test("tailLines keeps the last lines", arguments: [
-        ("a\nb\nc\n", 2, "b\nc\n"), ("a\nb\nc", 1, "c"), ("a\n", 5, "a\n"), ("a\nb\n", 0, ""),
-    ])
+    @Test(
+        "tailLines keeps the last lines",
+        arguments: [
+            ("a\nb\nc\n", 2, "b\nc\n"), ("a\nb\nc", 1, "c"), ("a\n", 5, "a\n"), ("a\nb\n", 0, ""),
+        ])
     func tailLines(input: String, count: Int, expected: String) {
         let tail = APIServer.lastLines(Array(input.utf8), count: count)
         #expect(String(decoding: tail, as: UTF8.self) == expected)

@@ -37,7 +37,8 @@ import Testing
             let container = job.value(atPath: "spec.template.spec.containers")?.arrayValue?.first
             #expect(container?["futureField"] == "kept", "unknown fields survive the round trip")
             let uid = job.value(atPath: "metadata.uid")?.stringValue ?? ""
-            #expect(job.value(atPath: "spec.selector.matchLabels")?["batch.kubernetes.io/controller-uid"] == .string(uid))
+            #expect(
+                job.value(atPath: "spec.selector.matchLabels")?["batch.kubernetes.io/controller-uid"] == .string(uid))
         }
     }
 
@@ -81,9 +82,10 @@ import Testing
                 ]),
             ])
             try await cluster.createJob(job, namespace: "premium-service")
-            #expect(try await cluster.waitUntil(timeout: .seconds(120)) {
-                try await cluster.jobFinished("mnist", namespace: "premium-service")
-            })
+            #expect(
+                try await cluster.waitUntil(timeout: .seconds(120)) {
+                    try await cluster.jobFinished("mnist", namespace: "premium-service")
+                })
             let stored = try await cluster.job("mnist", namespace: "premium-service")
             #expect(stored.value(atPath: "status.succeeded") == .integer(1), "\(stored)")
 
@@ -99,17 +101,37 @@ import Testing
         }
     }
 
+    @Test("kubectl logs -f follows a running pod until it exits")
+    func followLogs() async throws {
+        try await withCluster { cluster in
+            let script = "echo one; sleep 0.5; echo two; sleep 0.5; echo three"
+            try await cluster.createJob(shellJob("followed", script: script), namespace: "free-service")
+            #expect(
+                try await cluster.waitUntil {
+                    let pods = try await cluster.request(
+                        .get, "/api/v1/namespaces/free-service/pods?labelSelector=job-name%3Dfollowed")
+                    return pods.json["items"]?.arrayValue?.first?.value(atPath: "status.phase") == "Running"
+                })
+            let followed = try await cluster.kubectl(["logs", "-f", "job/followed", "-n", "free-service"])
+            #expect(followed.status == 0, "\(followed.error)")
+            #expect(followed.output == "one\ntwo\nthree\n")
+        }
+    }
+
     @Test("kubectl auth can-i with the free tier's token: no in premium-service, yes in free-service")
     func canI() async throws {
         try await withCluster { cluster in
             let token = try cluster.token(namespace: "free-service", name: "free-tier")
-            let premium = try await cluster.kubectl(["auth", "can-i", "create", "jobs", "-n", "premium-service"], token: token)
+            let premium = try await cluster.kubectl(
+                ["auth", "can-i", "create", "jobs", "-n", "premium-service"], token: token)
             #expect(premium.output.trimmingCharacters(in: .whitespacesAndNewlines) == "no")
             #expect(premium.status == 1)
-            let free = try await cluster.kubectl(["auth", "can-i", "create", "jobs", "-n", "free-service"], token: token)
+            let free = try await cluster.kubectl(
+                ["auth", "can-i", "create", "jobs", "-n", "free-service"], token: token)
             #expect(free.output.trimmingCharacters(in: .whitespacesAndNewlines) == "yes")
             #expect(free.status == 0)
-            let logs = try await cluster.kubectl(["auth", "can-i", "get", "pods/log", "-n", "free-service"], token: token)
+            let logs = try await cluster.kubectl(
+                ["auth", "can-i", "get", "pods/log", "-n", "free-service"], token: token)
             #expect(logs.output.trimmingCharacters(in: .whitespacesAndNewlines) == "no")
 
             let denied = try await cluster.kubectl(["get", "jobs", "-n", "premium-service"], token: token)
@@ -122,9 +144,11 @@ import Testing
         }
     }
 
-    @Test("kubectl create rejects a 64-character Job name and one with capitals as Invalid", arguments: [
-        String(repeating: "a", count: 64), "Bad_Name",
-    ])
+    @Test(
+        "kubectl create rejects a 64-character Job name and one with capitals as Invalid",
+        arguments: [
+            String(repeating: "a", count: 64), "Bad_Name",
+        ])
     func invalidNames(name: String) async throws {
         try await withCluster { cluster in
             let manifest = """

@@ -17,34 +17,50 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get"]),
-             attributes: .init(verb: "create", group: "batch", resource: "jobs", namespace: "ns"), allowed: true),
-        Case(rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get"]),
-             attributes: .init(verb: "list", group: "batch", resource: "jobs", namespace: "ns"), allowed: false),
-        Case(rule: .init(apiGroups: [""], resources: ["jobs"], verbs: ["get"]),
-             attributes: .init(verb: "get", group: "batch", resource: "jobs", namespace: "ns", name: "a"), allowed: false),
-        Case(rule: .init(apiGroups: ["*"], resources: ["*"], verbs: ["*"]),
-             attributes: .init(verb: "delete", group: "batch", resource: "jobs", namespace: "ns", name: "a"), allowed: true),
-        Case(rule: .init(apiGroups: [""], resources: ["pods"], verbs: ["get"]),
-             attributes: .init(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"),
-             allowed: false),
-        Case(rule: .init(apiGroups: [""], resources: ["pods/log"], verbs: ["get"]),
-             attributes: .init(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"),
-             allowed: true),
-        Case(rule: .init(apiGroups: [""], resources: ["*/log"], verbs: ["get"]),
-             attributes: .init(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"),
-             allowed: true),
-        Case(rule: .init(apiGroups: [""], resources: ["*"], verbs: ["get"]),
-             attributes: .init(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"),
-             allowed: true),
-        Case(rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["get"], resourceNames: ["a"]),
-             attributes: .init(verb: "get", group: "batch", resource: "jobs", namespace: "ns", name: "a"), allowed: true),
-        Case(rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["get"], resourceNames: ["a"]),
-             attributes: .init(verb: "get", group: "batch", resource: "jobs", namespace: "ns", name: "b"), allowed: false),
-        Case(rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"], resourceNames: ["a"]),
-             attributes: .init(verb: "list", group: "batch", resource: "jobs", namespace: "ns"), allowed: false),
-        Case(rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["deletecollection"]),
-             attributes: .init(verb: "delete", group: "batch", resource: "jobs", namespace: "ns", name: "a"), allowed: false),
+        Case(
+            rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get"]),
+            attributes: .init(verb: "create", group: "batch", resource: "jobs", namespace: "ns"), allowed: true),
+        Case(
+            rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get"]),
+            attributes: .init(verb: "list", group: "batch", resource: "jobs", namespace: "ns"), allowed: false),
+        Case(
+            rule: .init(apiGroups: [""], resources: ["jobs"], verbs: ["get"]),
+            attributes: .init(verb: "get", group: "batch", resource: "jobs", namespace: "ns", name: "a"), allowed: false
+        ),
+        Case(
+            rule: .init(apiGroups: ["*"], resources: ["*"], verbs: ["*"]),
+            attributes: .init(verb: "delete", group: "batch", resource: "jobs", namespace: "ns", name: "a"),
+            allowed: true),
+        Case(
+            rule: .init(apiGroups: [""], resources: ["pods"], verbs: ["get"]),
+            attributes: .init(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"),
+            allowed: false),
+        Case(
+            rule: .init(apiGroups: [""], resources: ["pods/log"], verbs: ["get"]),
+            attributes: .init(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"),
+            allowed: true),
+        Case(
+            rule: .init(apiGroups: [""], resources: ["*/log"], verbs: ["get"]),
+            attributes: .init(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"),
+            allowed: true),
+        Case(
+            rule: .init(apiGroups: [""], resources: ["*"], verbs: ["get"]),
+            attributes: .init(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"),
+            allowed: true),
+        Case(
+            rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["get"], resourceNames: ["a"]),
+            attributes: .init(verb: "get", group: "batch", resource: "jobs", namespace: "ns", name: "a"), allowed: true),
+        Case(
+            rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["get"], resourceNames: ["a"]),
+            attributes: .init(verb: "get", group: "batch", resource: "jobs", namespace: "ns", name: "b"), allowed: false
+        ),
+        Case(
+            rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"], resourceNames: ["a"]),
+            attributes: .init(verb: "list", group: "batch", resource: "jobs", namespace: "ns"), allowed: false),
+        Case(
+            rule: .init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["deletecollection"]),
+            attributes: .init(verb: "delete", group: "batch", resource: "jobs", namespace: "ns", name: "a"),
+            allowed: false),
     ]
 
     @Test("rules match verbs, groups, resources, subresources and names", arguments: cases)
@@ -59,8 +75,9 @@ import Testing
     }
 
     private var role: Role {
-        Role(metadata: ObjectMeta(name: "jobs", namespace: "free-service"),
-             rules: [.init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"])])
+        Role(
+            metadata: ObjectMeta(name: "jobs", namespace: "free-service"),
+            rules: [.init(apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"])])
     }
 
     @Test("bindings apply to their service account, user or group, within their namespace only")
@@ -68,13 +85,30 @@ import Testing
         let account = UserInfo.serviceAccount(namespace: "free-service", name: "free-tier")
         let create = RequestAttributes(verb: "create", group: "batch", resource: "jobs", namespace: "free-service")
         let roles = [role]
-        #expect(RBACAuthorizer.allows(account, create, roles: roles, bindings: [binding([.init(kind: "ServiceAccount", name: "free-tier", namespace: "free-service")])]))
-        #expect(RBACAuthorizer.allows(account, create, roles: roles, bindings: [binding([.init(kind: "ServiceAccount", name: "free-tier")])]))
-        #expect(!RBACAuthorizer.allows(account, create, roles: roles, bindings: [binding([.init(kind: "ServiceAccount", name: "premium-tier", namespace: "free-service")])]))
-        #expect(RBACAuthorizer.allows(account, create, roles: roles, bindings: [binding([.init(kind: "Group", name: "system:serviceaccounts:free-service")])]))
-        #expect(!RBACAuthorizer.allows(account, create, roles: roles, bindings: [binding([.init(kind: "User", name: "system:admin")])]))
-        #expect(!RBACAuthorizer.allows(account, create, roles: [], bindings: [binding([.init(kind: "Group", name: "system:authenticated")])]))
-        #expect(RBACAuthorizer.allows(.admin, RequestAttributes(verb: "delete", group: "", resource: "namespaces"), roles: [], bindings: []))
+        #expect(
+            RBACAuthorizer.allows(
+                account, create, roles: roles,
+                bindings: [binding([.init(kind: "ServiceAccount", name: "free-tier", namespace: "free-service")])]))
+        #expect(
+            RBACAuthorizer.allows(
+                account, create, roles: roles, bindings: [binding([.init(kind: "ServiceAccount", name: "free-tier")])]))
+        #expect(
+            !RBACAuthorizer.allows(
+                account, create, roles: roles,
+                bindings: [binding([.init(kind: "ServiceAccount", name: "premium-tier", namespace: "free-service")])]))
+        #expect(
+            RBACAuthorizer.allows(
+                account, create, roles: roles,
+                bindings: [binding([.init(kind: "Group", name: "system:serviceaccounts:free-service")])]))
+        #expect(
+            !RBACAuthorizer.allows(
+                account, create, roles: roles, bindings: [binding([.init(kind: "User", name: "system:admin")])]))
+        #expect(
+            !RBACAuthorizer.allows(
+                account, create, roles: [], bindings: [binding([.init(kind: "Group", name: "system:authenticated")])]))
+        #expect(
+            RBACAuthorizer.allows(
+                .admin, RequestAttributes(verb: "delete", group: "", resource: "namespaces"), roles: [], bindings: []))
     }
 
     @Test("a denial reads as the API server's, naming user, verb, resource, group and namespace")
@@ -84,9 +118,15 @@ import Testing
         #expect(status.code == 403)
         #expect(
             status.message
-                == "jobs.batch is forbidden: User \"system:serviceaccount:free-service:free-tier\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"premium-service\"")
-        let log = RequestAttributes(verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p")
-            .forbidden(user: "u")
-        #expect(log.message == "pods \"p\" is forbidden: User \"u\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"ns\"")
+                == "jobs.batch is forbidden: User \"system:serviceaccount:free-service:free-tier\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"premium-service\""
+        )
+        let log = RequestAttributes(
+            verb: "get", group: "", resource: "pods", subresource: "log", namespace: "ns", name: "p"
+        )
+        .forbidden(user: "u")
+        #expect(
+            log.message
+                == "pods \"p\" is forbidden: User \"u\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"ns\""
+        )
     }
 }

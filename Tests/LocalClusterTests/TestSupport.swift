@@ -99,7 +99,9 @@ struct TestCluster {
     @discardableResult
     func createJob(_ job: JSONValue, namespace: String) async throws -> JSONValue {
         let response = try await request(.post, "/apis/batch/v1/namespaces/\(namespace)/jobs", body: job)
-        guard response.status == 201 else { throw TestFailure("creating a job answered \(response.status): \(response.text)") }
+        guard response.status == 201 else {
+            throw TestFailure("creating a job answered \(response.status): \(response.text)")
+        }
         return response.json
     }
 
@@ -142,7 +144,8 @@ func withCluster<T>(
     let cluster = try await LocalCluster.start(
         .init(
             stateDirectory: directory.url, manifestsDirectory: manifests ? Checkout.manifests : nil,
-            images: Checkout.images, watchHistoryCapacity: watchHistoryCapacity, logger: Logger(label: "local-cluster-test", level: .warning)))
+            images: Checkout.images, watchHistoryCapacity: watchHistoryCapacity,
+            logger: Logger(label: "local-cluster-test", level: .warning)))
     let client = HTTPClient(
         configuration: .init(tls: .init(trustedCertificates: .file(path: cluster.caCertificatePath))))
     let test = TestCluster(cluster: cluster, state: directory.url, client: client)

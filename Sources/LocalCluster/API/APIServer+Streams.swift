@@ -26,7 +26,7 @@ extension APIServer {
                 ? TableConverter.table(type, objects: [object], resourceVersion: object.resourceVersion, now: clock.now)
                 : object.raw
             let line = JSONValue.object(["type": .string(kind), "object": shown])
-            return Array((try? line.jsonData()) ?? Data()) + [10]
+            return JSONCodec.serialize(line) + [10]
         }
 
         // 1. Where to start: after the given version, or after a fresh list sent as ADDED events.
@@ -56,7 +56,7 @@ extension APIServer {
             let status = Status.expired(requested: error.requested, oldest: error.oldest)
             let object = (try? JSONValue(encoding: status)) ?? .object([:])
             let line = JSONValue.object(["type": "ERROR", "object": object])
-            continuation.yield(Array((try? line.jsonData()) ?? Data()) + [10])
+            continuation.yield(JSONCodec.serialize(line) + [10])
             continuation.finish()
         }
 
@@ -75,7 +75,9 @@ extension APIServer {
     /// `pods/NAME/log`: the container's output, optionally its last `tailLines` lines, optionally followed.
     func podLog(_ request: HTTPRequest, namespace: String, name: String) throws(Status) -> HTTPResponse {
         let pod = try registry.get(.pods, namespace: namespace, name: name)
-        let containers = (pod.raw.value(atPath: "spec.containers")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        let containers = (pod.raw.value(atPath: "spec.containers")?.arrayValue ?? []).compactMap {
+            $0["name"]?.stringValue
+        }
         let container: String
         if let asked = request.queryValue("container"), !asked.isEmpty {
             guard containers.contains(asked) else {
@@ -86,7 +88,8 @@ extension APIServer {
             container = containers[0]
         } else {
             throw Status.badRequest(
-                "a container name must be specified for pod \(name), choose one of: [\(containers.joined(separator: " "))]")
+                "a container name must be specified for pod \(name), choose one of: [\(containers.joined(separator: " "))]"
+            )
         }
         let statuses = pod.raw.value(atPath: "status.containerStatuses")?.arrayValue ?? []
         let state = statuses.first { $0["name"]?.stringValue == container }?["state"]
@@ -96,7 +99,9 @@ extension APIServer {
         }
 
         let tail = request.queryValue("tailLines").flatMap(Int.init)
-        let transform: @Sendable ([UInt8]) -> [UInt8] = { bytes in tail.map { Self.lastLines(bytes, count: $0) } ?? bytes }
+        let transform: @Sendable ([UInt8]) -> [UInt8] = { bytes in
+            tail.map { Self.lastLines(bytes, count: $0) } ?? bytes
+        }
         if ["1", "true"].contains(request.queryValue("follow") ?? "") {
             let stream = logs.follow(podUID: pod.uid, container: container, transform: transform)
             return .stream(stream, contentType: "text/plain")

@@ -54,7 +54,8 @@ final class APIServer: Sendable {
 
     private func authenticate(_ request: HTTPRequest) throws(Status) -> UserInfo {
         guard let header = request.headers["Authorization"], header.hasPrefix("Bearer "),
-            let user = credentials.authenticate(token: String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
+            let user = credentials.authenticate(
+                token: String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
         else { throw Status.unauthorized }
         return user
     }
@@ -64,10 +65,10 @@ final class APIServer: Sendable {
         if user.groups.contains("system:masters") { return true }
         guard !attributes.namespace.isEmpty else { return false }
         let roles = try registry.list(.roles, namespace: attributes.namespace).items.compactMap {
-            try? $0.decode(as: Role.self)
+            try? $0.decoded(as: Role.self)
         }
         let bindings = try registry.list(.roleBindings, namespace: attributes.namespace).items.compactMap {
-            try? $0.decode(as: RoleBinding.self)
+            try? $0.decoded(as: RoleBinding.self)
         }
         return RBACAuthorizer.allows(user, attributes, roles: roles, bindings: bindings)
     }
@@ -100,7 +101,8 @@ final class APIServer: Sendable {
         case .unknown:
             throw Status.pathNotFound(request.path)
         case .resource(let type, let namespace, let name, let subresource):
-            return try serve(request, user: user, type: type, namespace: namespace, name: name, subresource: subresource)
+            return try serve(
+                request, user: user, type: type, namespace: namespace, name: name, subresource: subresource)
         }
     }
 
@@ -147,7 +149,8 @@ final class APIServer: Sendable {
             }
             let (items, version) = try registry.list(type, namespace: scope, labels: labels, fields: fields)
             if wantsTable(request) {
-                return Self.render(TableConverter.table(type, objects: items, resourceVersion: version, now: registry.store.clock.now))
+                return Self.render(
+                    TableConverter.table(type, objects: items, resourceVersion: version, now: registry.store.clock.now))
             }
             let list = JSONValue.object([
                 "kind": .string(type.listKind), "apiVersion": .string(type.groupVersion),
@@ -161,7 +164,8 @@ final class APIServer: Sendable {
             if wantsTable(request) {
                 return Self.render(
                     TableConverter.table(
-                        type, objects: [object], resourceVersion: object.resourceVersion, now: registry.store.clock.now))
+                        type, objects: [object], resourceVersion: object.resourceVersion, now: registry.store.clock.now)
+                )
             }
             return Self.render(object.raw)
         case "create":
@@ -169,7 +173,9 @@ final class APIServer: Sendable {
                 throw Status.methodNotAllowed("the server does not allow this method on the requested resource")
             }
             let created = try registry.create(type, namespace: namespace, body: try Self.body(request))
-            logger.info("created", ["resource": type.qualifiedName, "namespace": namespace, "name": created.name, "user": user.name])
+            logger.info(
+                "created",
+                ["resource": type.qualifiedName, "namespace": namespace, "name": created.name, "user": user.name])
             return Self.render(created.raw, status: 201)
         case "update":
             let updated = try registry.replace(
@@ -193,14 +199,16 @@ final class APIServer: Sendable {
             var propagation: Registry.Propagation? = nil
             if let policyText {
                 guard let policy = Registry.Propagation(rawValue: policyText) else {
-                    throw Status.badRequest("propagationPolicy \(policyText) is not one of Background, Foreground, Orphan")
+                    throw Status.badRequest(
+                        "propagationPolicy \(policyText) is not one of Background, Foreground, Orphan")
                 }
                 propagation = policy
             } else if options?["orphanDependents"] == .bool(false) {
                 propagation = .background
             }
             let deleted = try registry.delete(type, namespace: namespace, name: name, propagation: propagation)
-            logger.info("deleted", ["resource": type.qualifiedName, "namespace": namespace, "name": name, "user": user.name])
+            logger.info(
+                "deleted", ["resource": type.qualifiedName, "namespace": namespace, "name": name, "user": user.name])
             return Self.render(deleted.raw)
         default:
             throw Status.methodNotAllowed("deletecollection is not served by the local cluster")
@@ -220,7 +228,9 @@ final class APIServer: Sendable {
         let allowed: Bool
         if attributes == nil {
             // A non-resource question (`can-i get /healthz`): discovery-like paths are open to everyone.
-            allowed = user.groups.contains("system:masters") || review.value(atPath: "spec.nonResourceAttributes.verb") == "get"
+            allowed =
+                user.groups.contains("system:masters")
+                || review.value(atPath: "spec.nonResourceAttributes.verb") == "get"
         } else {
             allowed = try isAllowed(user, asked)
         }
@@ -247,7 +257,7 @@ final class APIServer: Sendable {
             return try ProtobufDecoding.json(fromKubernetesProtobuf: request.body)
         }
         do {
-            return try JSONValue(json: Data(request.body))
+            return try JSONCodec.parse(request.body)
         } catch {
             throw Status.badRequest("the request body is not valid JSON; send one JSON object")
         }
@@ -255,7 +265,7 @@ final class APIServer: Sendable {
 
     /// A JSON response.
     static func render(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
-        let bytes = (try? value.jsonData()).map(Array.init) ?? Array("{}".utf8)
+        let bytes = JSONCodec.serialize(value)
         return HTTPResponse(
             status: HTTPStatus(code: status), headers: ["Content-Type": "application/json"], body: .bytes(bytes))
     }

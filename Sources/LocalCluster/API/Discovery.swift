@@ -4,11 +4,12 @@ import Kubernetes
 /// APIResourceList per group version, all derived from `ResourceType.all`.
 enum Discovery {
     /// The Kubernetes version the emulation follows.
-    static let version = JSONValue.object([
-        "major": "1", "minor": "32", "gitVersion": "v1.32.0-tierserve-local", "gitCommit": "local",
-        "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "swift6",
-        "compiler": "swiftc", "platform": "linux/amd64",
-    ].mapValues { JSONValue.string($0) })
+    static let version = JSONValue.object(
+        [
+            "major": "1", "minor": "32", "gitVersion": "v1.32.0-tierserve-local", "gitCommit": "local",
+            "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "swift6",
+            "compiler": "swiftc", "platform": "linux/amd64",
+        ].mapValues { JSONValue.string($0) })
 
     /// The group versions served, core first.
     static var groupVersions: [(group: String, version: String)] {

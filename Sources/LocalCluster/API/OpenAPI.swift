@@ -45,7 +45,8 @@ enum OpenAPI {
             paths["\(prefix)\(scope)/\(type.resource)/{name}"] = .object(["patch": operation])
         }
         return .object([
-            "openapi": "3.0.0", "info": .object(["title": "Kubernetes (tierserve local cluster)", "version": "v1.32.0"]),
+            "openapi": "3.0.0",
+            "info": .object(["title": "Kubernetes (tierserve local cluster)", "version": "v1.32.0"]),
             "paths": .object(paths), "components": .object(["schemas": .object([:])]),
         ])
     }

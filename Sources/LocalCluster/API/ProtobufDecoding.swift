@@ -28,8 +28,11 @@ enum ProtobufDecoding {
         var specJSON: [String: JSONValue] = [:]
         if let attributesBytes = spec[1]?.first {
             let attributes = try fields(attributesBytes)
-            let names = [1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource", 6: "subresource", 7: "name"]
-            specJSON["resourceAttributes"] = .object(names.reduce(into: [:]) { $0[$1.value] = .string(text(attributes[$1.key])) })
+            let names = [
+                1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource", 6: "subresource", 7: "name",
+            ]
+            specJSON["resourceAttributes"] = .object(
+                names.reduce(into: [:]) { $0[$1.value] = .string(text(attributes[$1.key])) })
         }
         if let nonResourceBytes = spec[2]?.first {
             let attributes = try fields(nonResourceBytes)

@@ -30,7 +30,7 @@ final class Registry: Sendable {
 
     /// A random five-character suffix for `generateName`.
     static func randomSuffix() -> String {
-        String((0..<5).map { _ in suffixAlphabet.randomElement()! })
+        String((0..<5).map { _ in suffixAlphabet[Int.random(in: 0..<suffixAlphabet.count)] })
     }
 
     // MARK: - Create
@@ -44,7 +44,8 @@ final class Registry: Sendable {
         guard case .object = body else { throw Status.badRequest("the body of the request is not a JSON object") }
         var object = KubernetesObject(raw: body)
         if let kind = body["kind"]?.stringValue, kind != type.kind {
-            throw Status.badRequest("the kind \"\(kind)\" of the body does not match the resource \(type.qualifiedName)")
+            throw Status.badRequest(
+                "the kind \"\(kind)\" of the body does not match the resource \(type.qualifiedName)")
         }
         let bodyNamespace = object.namespace
         if type.namespaced {
@@ -257,8 +258,9 @@ final class Registry: Sendable {
     // MARK: - Events
 
     /// Records an Event about `object`; a repeat of the same reason and message bumps its count.
-    func recordEvent(about object: KubernetesObject, type: ResourceType, eventType: String, reason: String, message: String)
-    {
+    func recordEvent(
+        about object: KubernetesObject, type: ResourceType, eventType: String, reason: String, message: String
+    ) {
         let key = SHA256.hexDigest("\(object.uid)/\(reason)/\(message)").prefix(16)
         let name = "\(object.name).\(key)"
         let namespace = object.namespace

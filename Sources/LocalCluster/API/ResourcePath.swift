@@ -33,7 +33,9 @@ enum ResourcePath: Sendable, Equatable {
             if segments.count == 1 {
                 self = .coreVersions
             } else if segments[1] == "v1" {
-                self = segments.count == 2 ? .resourceList(group: "", version: "v1") : Self.resolve("", Array(segments[2...]))
+                self =
+                    segments.count == 2
+                    ? .resourceList(group: "", version: "v1") : Self.resolve("", Array(segments[2...]))
             } else {
                 self = .unknown
             }

@@ -101,10 +101,12 @@ struct FieldSelectorQuery: Sendable, Equatable {
         for term in text.split(separator: ",") {
             if let range = term.range(of: "!=") {
                 requirements.append(
-                    Requirement(path: trim(term[..<range.lowerBound]), value: trim(term[range.upperBound...]), negated: true))
+                    Requirement(
+                        path: trim(term[..<range.lowerBound]), value: trim(term[range.upperBound...]), negated: true))
             } else if let range = term.range(of: "==") ?? term.range(of: "=") {
                 requirements.append(
-                    Requirement(path: trim(term[..<range.lowerBound]), value: trim(term[range.upperBound...]), negated: false))
+                    Requirement(
+                        path: trim(term[..<range.lowerBound]), value: trim(term[range.upperBound...]), negated: false))
             } else {
                 throw Status.badRequest("invalid selector: '\(text)'; can't understand '\(term)'")
             }

@@ -15,7 +15,8 @@ enum TableConverter {
     }
 
     /// A Table of `objects` of `type`.
-    static func table(_ type: ResourceType, objects: [KubernetesObject], resourceVersion: Int64, now: Date) -> JSONValue {
+    static func table(_ type: ResourceType, objects: [KubernetesObject], resourceVersion: Int64, now: Date) -> JSONValue
+    {
         let columns = self.columns(for: type)
         let rows = objects.map { object -> JSONValue in
             .object([
@@ -49,19 +50,31 @@ enum TableConverter {
                 Column(name: "Completions", description: "The desired number of successfully finished pods."),
                 Column(name: "Duration", description: "Time required to complete the job."), age,
                 Column(name: "Containers", priority: 1, description: "Names of each container in the template."),
-                Column(name: "Images", priority: 1, description: "Images referenced by each container in the template."),
+                Column(
+                    name: "Images", priority: 1, description: "Images referenced by each container in the template."),
                 Column(name: "Selector", priority: 1, description: "A label query over pods."),
             ]
         case .pods:
             return [
                 name, Column(name: "Ready", description: "The aggregate readiness state of this pod."),
                 Column(name: "Status", description: "The aggregate status of the containers in this pod."),
-                Column(name: "Restarts", description: "The number of times the containers in this pod have been restarted."),
+                Column(
+                    name: "Restarts", description: "The number of times the containers in this pod have been restarted."
+                ),
                 age, Column(name: "IP", priority: 1, description: "IP address allocated to the pod."),
                 Column(name: "Node", priority: 1, description: "Name of the node the pod runs on."),
             ]
         case .namespaces:
             return [name, Column(name: "Status", description: "The status of the namespace."), age]
+        case .events:
+            return [
+                Column(name: "Last Seen", description: "When the event last happened."),
+                Column(name: "Type", description: "Normal or Warning."),
+                Column(name: "Reason", description: "Why the event happened."),
+                Column(name: "Object", description: "The object the event is about."),
+                Column(name: "Message", description: "What happened."),
+                Column(name: "Name", format: "name", priority: 1, description: "The event's name."),
+            ]
         case .resourceQuotas:
             return [
                 name, age, Column(name: "Request", description: "Used and hard requests."),
@@ -81,7 +94,7 @@ enum TableConverter {
         let age = JSONValue.string(created.map { humanDuration(now.timeIntervalSince($0.date)) } ?? "<unknown>")
         switch type {
         case .jobs:
-            let job = try? object.decode(as: Job.self)
+            let job = try? object.decoded(as: Job.self)
             let status = jobStatus(job)
             let completions = "\(job?.status?.succeeded ?? 0)/\(job?.spec?.completions ?? 1)"
             var duration = ""
@@ -98,7 +111,7 @@ enum TableConverter {
                 .string(containers.compactMap(\.image).joined(separator: ",")), .string(selector),
             ]
         case .pods:
-            let pod = try? object.decode(as: Pod.self)
+            let pod = try? object.decoded(as: Pod.self)
             let statuses = pod?.status?.containerStatuses ?? []
             let ready = statuses.filter { $0.ready == true }.count
             let total = pod?.spec?.containers.count ?? 0
@@ -109,6 +122,14 @@ enum TableConverter {
             ]
         case .namespaces:
             return [name, .string(raw.value(atPath: "status.phase")?.stringValue ?? ""), age]
+        case .events:
+            let last = (raw["lastTimestamp"]?.stringValue).flatMap { try? KubernetesTime(rfc3339: $0) }
+            let kind = raw.value(atPath: "involvedObject.kind")?.stringValue?.lowercased() ?? ""
+            let object = raw.value(atPath: "involvedObject.name")?.stringValue ?? ""
+            return [
+                .string(last.map { humanDuration(now.timeIntervalSince($0.date)) } ?? "<unknown>"),
+                raw["type"] ?? "", raw["reason"] ?? "", .string("\(kind)/\(object)"), raw["message"] ?? "", name,
+            ]
         case .resourceQuotas:
             let hard = raw.value(atPath: "status.hard")?.objectValue ?? [:]
             let used = raw.value(atPath: "status.used")?.objectValue ?? [:]
@@ -117,7 +138,9 @@ enum TableConverter {
                     "\(key): \(used[key]?.stringValue ?? "0")/\(hard[key]?.stringValue ?? "")"
                 }.joined(separator: ", ")
             }
-            return [name, age, .string(summary { !$0.hasPrefix("limits.") }), .string(summary { $0.hasPrefix("limits.") })]
+            return [
+                name, age, .string(summary { !$0.hasPrefix("limits.") }), .string(summary { $0.hasPrefix("limits.") }),
+            ]
         default:
             return [name, age]
         }
@@ -154,7 +177,8 @@ enum TableConverter {
         case ..<10800: return "\(seconds / 60)m"
         case ..<28800: return "\(seconds / 3600)h\((seconds % 3600) / 60 == 0 ? "" : "\((seconds % 3600) / 60)m")"
         case ..<172800: return "\(seconds / 3600)h"
-        case ..<691200: return "\(seconds / 86400)d\((seconds % 86400) / 3600 == 0 ? "" : "\((seconds % 86400) / 3600)h")"
+        case ..<691200:
+            return "\(seconds / 86400)d\((seconds % 86400) / 3600 == 0 ? "" : "\((seconds % 86400) / 3600)h")"
         default: return "\(seconds / 86400)d"
         }
     }

@@ -46,7 +46,8 @@ enum LimitRangeDefaulter {
                 if let limit = quantity(limits[resource]), limit > maximum {
                     throw Status.quotaForbidden(
                         resource: "pods", group: "", name: pod,
-                        reason: "maximum \(resource) usage per Container is \(maximum.text), but limit is \(limit.text)")
+                        reason: "maximum \(resource) usage per Container is \(maximum.text), but limit is \(limit.text)"
+                    )
                 }
             }
             for (resource, minimum) in item.min ?? [:] {

@@ -10,7 +10,8 @@ enum ObjectDefaults {
         switch type {
         case .namespaces:
             object.raw.setMetadata(
-                "labels", JSONValue(stringMap: object.labels.merging(["kubernetes.io/metadata.name": object.name]) { $1 }))
+                "labels",
+                JSONValue(stringMap: object.labels.merging(["kubernetes.io/metadata.name": object.name]) { $1 }))
             object.raw.set("spec", .object(["finalizers": .array([.string("kubernetes")])]))
             object.raw.set("status", .object(["phase": .string("Active")]))
         case .jobs:

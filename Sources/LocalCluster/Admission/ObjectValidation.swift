@@ -44,10 +44,12 @@ enum ObjectValidation {
                 if policy != "Never" && policy != "OnFailure" {
                     causes.append(
                         policy == nil
-                            ? required("spec.template.spec.restartPolicy", detail: "valid values: \"OnFailure\", \"Never\"")
+                            ? required(
+                                "spec.template.spec.restartPolicy", detail: "valid values: \"OnFailure\", \"Never\"")
                             : Status.Details.Cause(
                                 reason: "FieldValueNotSupported",
-                                message: "Unsupported value: \"\(policy ?? "")\": supported values: \"OnFailure\", \"Never\"",
+                                message:
+                                    "Unsupported value: \"\(policy ?? "")\": supported values: \"OnFailure\", \"Never\"",
                                 field: "spec.template.spec.restartPolicy"))
                 }
             }

@@ -11,7 +11,7 @@ enum QuotaAdmission {
         let namespace = object.namespace
         if type == .pods {
             let ranges = try transaction.list(.limitRanges, namespace: namespace).compactMap {
-                try? $0.decode(as: LimitRange.self)
+                try? $0.decoded(as: LimitRange.self)
             }
             try LimitRangeDefaulter.apply(ranges, to: &object)
             let qosClass = ObjectDefaults.qosClass(object.raw)

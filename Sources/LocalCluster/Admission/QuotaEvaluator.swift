@@ -19,7 +19,7 @@ enum QuotaEvaluator {
         }
 
         init(_ object: KubernetesObject) {
-            let quota = try? object.decode(as: ResourceQuota.self)
+            let quota = try? object.decoded(as: ResourceQuota.self)
             self.name = object.name
             self.hard = quota?.spec?.hard ?? [:]
             self.scopes = object.raw.value(atPath: "spec.scopes")?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -67,8 +67,9 @@ enum QuotaEvaluator {
 
     /// The compute resources capped by `hard` that some container of `pod` leaves unset, each with the
     /// containers that leave it unset, sorted by resource.
-    static func missingResources(_ pod: JSONValue, hard: [String: Quantity]) -> [(resource: String, containers: [String])]
-    {
+    static func missingResources(_ pod: JSONValue, hard: [String: Quantity]) -> [(
+        resource: String, containers: [String]
+    )] {
         let containers = pod.value(atPath: "spec.containers")?.arrayValue ?? []
         var missing: [(resource: String, containers: [String])] = []
         for resource in computeResources.sorted() where hard[resource] != nil {

@@ -13,7 +13,8 @@ enum RBACAuthorizer {
     ) -> Bool {
         if user.groups.contains("system:masters") { return true }
         guard !attributes.namespace.isEmpty else { return false }
-        for binding in bindings where binding.subjects?.contains(where: { applies($0, to: user, in: binding) }) ?? false {
+        for binding in bindings where binding.subjects?.contains(where: { applies($0, to: user, in: binding) }) ?? false
+        {
             guard binding.roleRef.kind == "Role",
                 let role = roles.first(where: { $0.metadata.name == binding.roleRef.name })
             else { continue }
@@ -44,7 +45,8 @@ enum RBACAuthorizer {
     static func ruleAllows(_ rule: PolicyRule, _ attributes: RequestAttributes) -> Bool {
         guard rule.verbs.contains(where: { $0 == "*" || $0 == attributes.verb }) else { return false }
         guard (rule.apiGroups ?? []).contains(where: { $0 == "*" || $0 == attributes.group }) else { return false }
-        let combined = attributes.subresource.isEmpty
+        let combined =
+            attributes.subresource.isEmpty
             ? attributes.resource : "\(attributes.resource)/\(attributes.subresource)"
         let resourceMatches = (rule.resources ?? []).contains { resource in
             resource == "*" || resource == combined

@@ -37,6 +37,7 @@ struct RequestAttributes: Sendable, Hashable {
             code: 403, reason: "Forbidden",
             message: "\(subject) is forbidden: User \"\(user)\" cannot \(verb) resource \"\(shown)\" in API group "
                 + "\"\(group)\"\(scope)",
-            details: Status.Details(name: name.isEmpty ? nil : name, group: group.isEmpty ? nil : group, kind: resource))
+            details: Status.Details(name: name.isEmpty ? nil : name, group: group.isEmpty ? nil : group, kind: resource)
+        )
     }
 }

@@ -43,9 +43,10 @@ final class JobController: Sendable {
 
     /// Starts reacting to changes and reconciles every stored Job once.
     func start() throws {
-        let id = try registry.store.hub.subscribe(WatchHub.Subscriber(type: nil) { [weak self] event in
-            self?.changed(event)
-        })
+        let id = try registry.store.hub.subscribe(
+            WatchHub.Subscriber(type: nil) { [weak self] event in
+                self?.changed(event)
+            })
         state.withLock { $0.subscription = id }
         for job in try registry.list(.jobs, namespace: nil).items {
             enqueue(JobKey(namespace: job.namespace, name: job.name))
@@ -141,7 +142,7 @@ final class JobController: Sendable {
     private func reconcile(_ key: JobKey) throws {
         // 1. The Job and its pods as stored now.
         guard let object = try? registry.get(.jobs, namespace: key.namespace, name: key.name),
-            let job = try? object.decode(as: Job.self), let spec = job.spec
+            let job = try? object.decoded(as: Job.self), let spec = job.spec
         else { return }
         let now = clock.now
         if job.isFinished {
@@ -163,13 +164,17 @@ final class JobController: Sendable {
         // 2. Decide: complete, failed (backoff or deadline), or keep running with enough pods.
         var finish: (type: String, target: String, reason: String, message: String)?
         if succeeded >= completions {
-            finish = ("Complete", "SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods")
+            finish = (
+                "Complete", "SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods"
+            )
         } else if failed > backoffLimit {
             finish = ("Failed", "FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
         } else if let deadline = spec.activeDeadlineSeconds {
             let end = startTime.addingTimeInterval(TimeInterval(deadline))
             if now >= end {
-                finish = ("Failed", "FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline")
+                finish = (
+                    "Failed", "FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline"
+                )
             } else {
                 schedule(key, at: end)
             }
@@ -186,7 +191,9 @@ final class JobController: Sendable {
                 status.set("terminating", .integer(0))
                 status.set("succeeded", .integer(Int64(succeeded)))
                 status.set("failed", .integer(Int64(failed)))
-                if status["startTime"] == nil { status.set("startTime", .string(KubernetesTime(startTime).description)) }
+                if status["startTime"] == nil {
+                    status.set("startTime", .string(KubernetesTime(startTime).description))
+                }
                 let time = JSONValue.string(KubernetesTime(now).description)
                 var conditions = status["conditions"]?.arrayValue ?? []
                 for type in [finish.target, finish.type] {
@@ -204,9 +211,11 @@ final class JobController: Sendable {
             registry.recordEvent(
                 about: object, type: .jobs, eventType: warning ? "Warning" : "Normal",
                 reason: warning ? finish.reason : "Completed", message: warning ? finish.message : "Job completed")
-            logger.info("job finished", ["namespace": key.namespace, "job": key.name, "condition": finish.type, "reason": finish.reason])
+            logger.info(
+                "job finished",
+                ["namespace": key.namespace, "job": key.name, "condition": finish.type, "reason": finish.reason])
             if let refreshed = try? registry.get(.jobs, namespace: key.namespace, name: key.name),
-                let finished = try? refreshed.decode(as: Job.self)
+                let finished = try? refreshed.decoded(as: Job.self)
             {
                 try expireIfDue(key, job: finished, now: now)
             }
@@ -219,7 +228,8 @@ final class JobController: Sendable {
         if spec.suspend != true {
             for _ in 0..<max(0, wanted) {
                 do {
-                    let pod = try registry.create(.pods, namespace: key.namespace, body: podBody(for: object, spec: spec))
+                    let pod = try registry.create(
+                        .pods, namespace: key.namespace, body: podBody(for: object, spec: spec))
                     created += 1
                     registry.recordEvent(
                         about: object, type: .jobs, eventType: "Normal", reason: "SuccessfulCreate",
@@ -229,7 +239,9 @@ final class JobController: Sendable {
                     registry.recordEvent(
                         about: object, type: .jobs, eventType: "Warning", reason: "FailedCreate",
                         message: "Error creating: \(error.message ?? "\(error)")")
-                    logger.info("pod create refused", ["namespace": key.namespace, "job": key.name, "reason": error.reason ?? ""])
+                    logger.info(
+                        "pod create refused",
+                        ["namespace": key.namespace, "job": key.name, "reason": error.reason ?? ""])
                     break
                 }
             }

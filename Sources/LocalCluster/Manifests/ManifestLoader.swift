@@ -34,7 +34,8 @@ enum ManifestLoader {
                     if case .object(let members) = value, !members.isEmpty { documents.append(value) }
                 }
             } catch {
-                throw LocalClusterError(.configuration, message: "the manifest \(file.path) could not be read: \(error)")
+                throw LocalClusterError(
+                    .configuration, message: "the manifest \(file.path) could not be read: \(error)")
             }
         }
         return documents
@@ -99,7 +100,8 @@ enum ManifestLoader {
                 if kind != "Kustomization" { outcome.skipped.append(label) }
                 continue
             }
-            let namespace = type.namespaced ? (document.value(atPath: "metadata.namespace")?.stringValue ?? "default") : ""
+            let namespace =
+                type.namespaced ? (document.value(atPath: "metadata.namespace")?.stringValue ?? "default") : ""
             do {
                 if let existing = try? registry.get(type, namespace: namespace, name: name) {
                     if matches(document, existing.raw) {
@@ -115,7 +117,8 @@ enum ManifestLoader {
                     outcome.created.append(label)
                 }
             } catch {
-                throw LocalClusterError(.configuration, message: "the manifest \(label) was refused: \(error.message ?? "")")
+                throw LocalClusterError(
+                    .configuration, message: "the manifest \(label) was refused: \(error.message ?? "")")
             }
         }
         return outcome

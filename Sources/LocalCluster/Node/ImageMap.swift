@@ -59,7 +59,8 @@ public struct ImageMap: Sendable {
             guard !command.isEmpty else {
                 throw LocalClusterError(
                     .configuration,
-                    message: "image \(name) in \(file.path) has no command; give the local executable as command: [PATH]")
+                    message:
+                        "image \(name) in \(file.path) has no command; give the local executable as command: [PATH]")
             }
             images[name] = Image(
                 command: command, args: entry["args"]?.arrayValue?.compactMap(\.stringValue) ?? [],
@@ -71,8 +72,12 @@ public struct ImageMap: Sendable {
     /// The stand-in for `reference`: an exact match, else the same name without its tag or with `:latest`.
     public func image(for reference: String) -> Image? {
         if let exact = images[reference] { return exact }
-        let lastSlash = reference.lastIndex(of: "/") ?? reference.startIndex
-        let untagged = reference[lastSlash...].contains(":") ? String(reference[..<reference.lastIndex(of: ":")!]) : reference
+        // The tag is what follows the last colon after the last slash (a registry port has a slash after it).
+        let name = reference.split(separator: "/").last.map(String.init) ?? reference
+        var untagged = reference
+        if let colon = name.lastIndex(of: ":") {
+            untagged = String(reference.dropLast(name.distance(from: colon, to: name.endIndex)))
+        }
         return images[untagged] ?? images[untagged + ":latest"]
     }
 

@@ -54,7 +54,8 @@ final class LocalNode: Sendable {
     private let queue = DispatchQueue(label: "local-cluster.node")
     private let state = Mutex(State())
 
-    init(registry: Registry, logs: LogStore, images: ImageMap, logger: Logger, stopGracePeriod: Duration = .seconds(2)) {
+    init(registry: Registry, logs: LogStore, images: ImageMap, logger: Logger, stopGracePeriod: Duration = .seconds(2))
+    {
         self.registry = registry
         self.logs = logs
         self.images = images
@@ -174,8 +175,11 @@ final class LocalNode: Sendable {
     private func startIfPending(_ namespace: String, _ name: String) {
         guard let object = try? registry.get(.pods, namespace: namespace, name: name),
             object.raw.value(atPath: "status.phase")?.stringValue == "Pending",
-            object.raw.value(atPath: "status.containerStatuses") == nil,
-            let pod = try? object.decode(as: Pod.self), let spec = pod.spec
+            // Not started yet: no container status, or only waiting ones (an image missing from an earlier map).
+            (object.raw.value(atPath: "status.containerStatuses")?.arrayValue ?? []).allSatisfy({
+                $0.value(atPath: "state.waiting") != nil
+            }),
+            let pod = try? object.decoded(as: Pod.self), let spec = pod.spec
         else { return }
         let uid = object.uid
         let claimed = state.withLock { state -> Bool in
@@ -192,7 +196,8 @@ final class LocalNode: Sendable {
                 reportUnstartable(object, container: container.name, image: container.image ?? "")
                 return
             }
-            plans.append((container, ImageMap.argv(image: image, container: container), environment(image, container, object)))
+            plans.append(
+                (container, ImageMap.argv(image: image, container: container), environment(image, container, object)))
         }
 
         // 2. Start the processes and report Running.
@@ -212,7 +217,8 @@ final class LocalNode: Sendable {
             } catch {
                 failures[plan.container.name] = error.message
                 var failed = ContainerRun(pid: 0, startedAt: now)
-                failed.terminated = ContainerState.Terminated(exitCode: 128, reason: "StartError", startedAt: now, finishedAt: now)
+                failed.terminated = ContainerState.Terminated(
+                    exitCode: 128, reason: "StartError", startedAt: now, finishedAt: now)
                 failed.terminated?.message = error.message
                 run.containers[plan.container.name] = failed
             }
@@ -224,7 +230,9 @@ final class LocalNode: Sendable {
             logger.warning("container failed to start", ["pod": name, "container": container, "error": message])
         }
         if let deadline = spec.activeDeadlineSeconds {
-            queue.asyncAfter(deadline: .now() + .seconds(Int(deadline))) { self.deadlinePassed(uid: uid, seconds: deadline) }
+            queue.asyncAfter(deadline: .now() + .seconds(Int(deadline))) {
+                self.deadlinePassed(uid: uid, seconds: deadline)
+            }
         }
         if run.containers.values.allSatisfy({ $0.terminated != nil }) { finish(uid: uid) }
     }
@@ -236,7 +244,9 @@ final class LocalNode: Sendable {
             ProcessSpawner.drain(spawned.output) { logs.append(podUID: podUID, container: container, bytes: $0) }
             let (exitCode, signal) = ProcessSpawner.wait(spawned.pid)
             logs.close(podUID: podUID, container: container)
-            self.queue.async { self.containerExited(uid: podUID, container: container, exitCode: exitCode, signal: signal) }
+            self.queue.async {
+                self.containerExited(uid: podUID, container: container, exitCode: exitCode, signal: signal)
+            }
         }
         thread.stackSize = 256 << 10
         thread.start()
@@ -319,7 +329,8 @@ final class LocalNode: Sendable {
                 let containers = run.containers.sorted { $0.key < $1.key }.map { name, process -> JSONValue in
                     Self.containerStatus(
                         name: name, image: image[name] ?? "", pid: process.pid,
-                        state: ContainerState(running: ContainerState.Running(startedAt: process.startedAt)), ready: true)
+                        state: ContainerState(running: ContainerState.Running(startedAt: process.startedAt)),
+                        ready: true)
                 }
                 status.set("containerStatuses", .array(containers))
             }
@@ -337,7 +348,8 @@ final class LocalNode: Sendable {
                     .array([
                         Self.containerStatus(
                             name: container, image: image, pid: 0,
-                            state: ContainerState(waiting: ContainerState.Waiting(reason: "ErrImagePull", message: message)),
+                            state: ContainerState(
+                                waiting: ContainerState.Waiting(reason: "ErrImagePull", message: message)),
                             ready: false)
                     ]))
             }
@@ -377,7 +389,9 @@ final class LocalNode: Sendable {
 
     /// The process environment: a base PATH, the cluster's address, the image's extras, then the container's
     /// `env` (literal values and the pod's own name and namespace through `fieldRef`).
-    private func environment(_ image: ImageMap.Image, _ container: Container, _ pod: KubernetesObject) -> [String: String] {
+    private func environment(_ image: ImageMap.Image, _ container: Container, _ pod: KubernetesObject) -> [String:
+        String]
+    {
         let address = apiAddress.withLock { $0 }
         var environment: [String: String] = [
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": NSTemporaryDirectory(),

@@ -26,6 +26,7 @@ enum ProcessSpawner {
             argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", workingDirectory] + argv
         }
         guard let executable = argv.first else { throw SpawnError(message: "the container has no command") }
+        markInheritedDescriptorsCloseOnExec()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw SpawnError(message: "pipe failed: errno \(errno)") }
         // Close-on-exec keeps other children from inheriting the pipe (and holding it open); the spawn's dup2
@@ -61,11 +62,15 @@ enum ProcessSpawner {
             variables.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let result = (arguments + [nil]).withUnsafeBufferPointer { argvPointer in
-            (variables + [nil]).withUnsafeBufferPointer { envPointer in
-                executable.contains("/")
-                    ? posix_spawn(&pid, executable, &actions, &attributes, argvPointer.baseAddress!, envPointer.baseAddress!)
-                    : posix_spawnp(&pid, executable, &actions, &attributes, argvPointer.baseAddress!, envPointer.baseAddress!)
+        let result = (arguments + [nil]).withUnsafeBufferPointer { argvBuffer in
+            (variables + [nil]).withUnsafeBufferPointer { envBuffer -> Int32 in
+                // Both arrays hold at least their nil terminator, so their buffers always have an address.
+                guard let argvPointer = argvBuffer.baseAddress, let envPointer = envBuffer.baseAddress else {
+                    return EINVAL
+                }
+                return executable.contains("/")
+                    ? posix_spawn(&pid, executable, &actions, &attributes, argvPointer, envPointer)
+                    : posix_spawnp(&pid, executable, &actions, &attributes, argvPointer, envPointer)
             }
         }
         close(fds[1])
@@ -76,6 +81,18 @@ enum ProcessSpawner {
                     + "check the image's command in the --images map")
         }
         return Spawned(pid: pid, output: fds[0])
+    }
+
+    /// Sets close-on-exec on every descriptor above standard error, so a container inherits none of the
+    /// cluster's own: not the listening socket (an orphaned container would keep the port bound), not
+    /// descriptors the cluster's parent leaked to it (a supervisor waiting on one would wait for the container).
+    private static func markInheritedDescriptorsCloseOnExec() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for name in names {
+            guard let descriptor = Int32(name), descriptor > 2 else { continue }
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// Reads `output` until end of file, handing each chunk to `consume`, then closes it.

@@ -1,3 +1,4 @@
+import Foundation
 import Kubernetes
 
 extension JSONValue {
@@ -14,6 +15,13 @@ extension JSONValue {
         case .double(let value) where value == value.rounded(): return Int64(exactly: value)
         default: return nil
         }
+    }
+
+    /// This value decoded as `type`, written with `JSONCodec` rather than a `Codable` round trip.
+    ///
+    /// - Throws: `DecodingError` when the JSON does not fit `type`.
+    func decoded<T: Decodable>(as type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: Data(JSONCodec.serialize(self)))
     }
 
     /// The members, when this is an object.
@@ -69,6 +77,11 @@ extension JSONValue {
 }
 
 extension KubernetesObject {
+    /// The typed view, decoded through `JSONCodec`.
+    func decoded<T: Decodable>(as type: T.Type) throws -> T {
+        try raw.decoded(as: type)
+    }
+
     /// `metadata.name`, or an empty string.
     var name: String { raw.value(atPath: "metadata.name")?.stringValue ?? "" }
     /// `metadata.namespace`, or an empty string for cluster-scoped objects.

@@ -49,12 +49,12 @@ final class LogStore: Sendable {
     /// Marks a container's output complete and ends its followers' streams.
     func close(podUID: String, container: String) {
         let key = Key(podUID: podUID, container: container)
-        state.withLock { state in
+        let followers = state.withLock { state in
             state.open.remove(key)
-            for follower in state.followers.removeValue(forKey: key)?.values ?? [:].values {
-                follower.finish()
-            }
+            return state.followers.removeValue(forKey: key)?.values.map { $0 } ?? []
         }
+        // Outside the lock: finishing runs the stream's termination handler, which takes the lock.
+        for follower in followers { follower.finish() }
     }
 
     /// Everything the container wrote so far.
@@ -65,7 +65,9 @@ final class LogStore: Sendable {
     }
 
     /// The stored output followed by whatever arrives until the container's output closes.
-    func follow(podUID: String, container: String, transform: @escaping @Sendable ([UInt8]) -> [UInt8]) -> AsyncStream<[UInt8]> {
+    func follow(podUID: String, container: String, transform: @escaping @Sendable ([UInt8]) -> [UInt8]) -> AsyncStream<
+        [UInt8]
+    > {
         let key = Key(podUID: podUID, container: container)
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         let id: Int? = state.withLock { state in

@@ -98,6 +98,14 @@ final class StoreTransaction {
         return try rows.first.map { try Self.decode($0) }
     }
 
+    /// True when the object is stored; cheaper than `get`, which parses it.
+    func exists(_ type: ResourceType, namespace: String, name: String) throws -> Bool {
+        try !connection.query(
+            "SELECT 1 FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
+            [.text(type.qualifiedName), .text(namespace), .text(name)]
+        ).isEmpty
+    }
+
     /// Every object of `type`, in `namespace` or in all namespaces when nil, ordered by namespace and name.
     func list(_ type: ResourceType, namespace: String? = nil) throws -> [KubernetesObject] {
         let rows: [SQLiteRow]
@@ -138,7 +146,7 @@ final class StoreTransaction {
     /// - Throws: `Status` AlreadyExists when the name is taken.
     func insert(_ type: ResourceType, _ object: KubernetesObject) throws -> KubernetesObject {
         var object = object
-        if try get(type, namespace: object.namespace, name: object.name) != nil {
+        if try exists(type, namespace: object.namespace, name: object.name) {
             throw Status.alreadyExists(resource: type.resource, group: type.group, name: object.name)
         }
         if object.uid.isEmpty {
@@ -152,7 +160,7 @@ final class StoreTransaction {
     ///
     /// - Throws: `Status` NotFound when it is not stored.
     func replace(_ type: ResourceType, _ object: KubernetesObject) throws -> KubernetesObject {
-        guard try get(type, namespace: object.namespace, name: object.name) != nil else {
+        guard try exists(type, namespace: object.namespace, name: object.name) else {
             throw Status.notFound(resource: type.resource, group: type.group, name: object.name)
         }
         return try store(type, object, kind: .modified)
@@ -177,7 +185,7 @@ final class StoreTransaction {
         var object = object
         let version = try nextResourceVersion()
         object.raw.setMetadata("resourceVersion", .string(String(version)))
-        let body = String(decoding: try object.raw.jsonData(), as: UTF8.self)
+        let body = String(decoding: JSONCodec.serialize(object.raw), as: UTF8.self)
         try connection.run(
             """
             INSERT OR REPLACE INTO objects (resource, namespace, name, uid, owner_uid, resource_version, body)
@@ -201,7 +209,9 @@ final class StoreTransaction {
     }
 
     /// Appends to the change log (one row per write, with a pod's phase) and to the events to publish.
-    private func recordChange(_ kind: ChangeEvent.Kind, _ type: ResourceType, _ object: KubernetesObject, version: Int64)
+    private func recordChange(
+        _ kind: ChangeEvent.Kind, _ type: ResourceType, _ object: KubernetesObject, version: Int64
+    )
         throws
     {
         let phase = type == .pods ? object.raw.value(atPath: "status.phase")?.stringValue : nil
@@ -215,6 +225,6 @@ final class StoreTransaction {
     }
 
     private static func decode(_ row: SQLiteRow) throws -> KubernetesObject {
-        KubernetesObject(raw: try JSONValue(json: Data(try row.string("body").utf8)))
+        KubernetesObject(raw: try JSONCodec.parse(Array(try row.string("body").utf8)))
     }
 }

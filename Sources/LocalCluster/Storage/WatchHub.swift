@@ -54,7 +54,8 @@ final class WatchHub: Sendable {
                 state.history.removeFirst(dropped)
             }
             for event in events {
-                for subscriber in state.subscribers.values where subscriber.type == nil || subscriber.type == event.type {
+                for subscriber in state.subscribers.values where subscriber.type == nil || subscriber.type == event.type
+                {
                     subscriber.deliver(event)
                 }
             }

@@ -30,7 +30,8 @@ struct TLSMaterial: Sendable {
         let ca = try OpenSSLCertificate.make(
             commonName: "tierserve-local-cluster-ca", publicKey: caKey, issuer: nil, issuerKey: caKey,
             extensions: [
-                (NID_basic_constraints, "critical,CA:TRUE"), (NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"),
+                (NID_basic_constraints, "critical,CA:TRUE"),
+                (NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"),
             ])
         let serverKey = try OpenSSLKey.generate()
         var alternativeNames = "IP:127.0.0.1,DNS:localhost"
@@ -38,7 +39,8 @@ struct TLSMaterial: Sendable {
         let server = try OpenSSLCertificate.make(
             commonName: "tierserve-local-cluster", publicKey: serverKey, issuer: ca, issuerKey: caKey,
             extensions: [
-                (NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, "critical,digitalSignature,keyEncipherment"),
+                (NID_basic_constraints, "critical,CA:FALSE"),
+                (NID_key_usage, "critical,digitalSignature,keyEncipherment"),
                 (NID_ext_key_usage, "serverAuth"), (NID_subject_alt_name, alternativeNames),
             ])
         let material = TLSMaterial(
@@ -50,7 +52,8 @@ struct TLSMaterial: Sendable {
                 if path.hasSuffix(".key") { chmod(path, 0o600) }
             }
         } catch {
-            throw LocalClusterError(.stateDirectory, message: "could not write TLS files in \(directory.path): \(error)")
+            throw LocalClusterError(
+                .stateDirectory, message: "could not write TLS files in \(directory.path): \(error)")
         }
         return material
     }
@@ -68,7 +71,9 @@ final class OpenSSLKey {
 
     /// A new P-256 key.
     static func generate() throws(LocalClusterError) -> OpenSSLKey {
-        guard let context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else { throw failure("EVP_PKEY_CTX_new_from_name") }
+        guard let context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else {
+            throw failure("EVP_PKEY_CTX_new_from_name")
+        }
         defer { EVP_PKEY_CTX_free(context) }
         var key: OpaquePointer?
         guard EVP_PKEY_keygen_init(context) == 1, EVP_PKEY_CTX_set_group_name(context, "P-256") == 1,
