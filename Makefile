@@ -6,10 +6,11 @@ DATA_DIR ?= data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: help deps venv data build release demo test test-swift test-python bench train format lint clean
+.PHONY: help deps venv data build release demo stack test test-swift test-python bench train format lint clean
 
 help:
 	@echo "make demo    install what is missing, fetch data, build, and run the job on both datasets"
+	@echo "make stack   build, and run the local stack (cluster, tier services, gateway) until Ctrl-C"
 	@echo "make test    install what is missing, fetch data, build, and run every test (Swift and Python)"
 	@echo "make bench   the job against a fresh PyTorch process on the same weights and data"
 	@echo "make train   retrain both models into Models/ (takes a few minutes)"
@@ -47,12 +48,18 @@ demo: release data
 	done
 
 # Both suites run even when the first fails, so one failure never hides the other's results.
+stack: release data
+	.build/release/stack up
+
 test: venv data build
 	@status=0; $(MAKE) --no-print-directory test-swift || status=1; \
 		$(MAKE) --no-print-directory test-python || status=1; exit $$status
 
+# One test at a time: many tests serve or call HTTP on loopback through Swift's cooperative thread pool,
+# which is as wide as the machine has cores (two here), and tests that block a thread (scoring a dataset,
+# waiting for a child process) would otherwise starve their neighbours into timeouts. About 35 s either way.
 test-swift:
-	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) swift test
+	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) swift test --no-parallel
 
 test-python:
 	TIERSERVE_DATA_DIR=$(abspath $(DATA_DIR)) TIERSERVE_JOB_BINARY=.build/debug/job $(PYTHON) -m pytest -q Training/tests Tests/ManifestChecks
