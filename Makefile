@@ -52,7 +52,8 @@ stack: release data
 	.build/release/stack up
 
 test: venv data build
-	@status=0; $(MAKE) --no-print-directory test-swift || status=1; \
+	@status=0; $(MAKE) --no-print-directory lint || status=1; \
+		$(MAKE) --no-print-directory test-swift || status=1; \
 		$(MAKE) --no-print-directory test-python || status=1; exit $$status
 
 # One test at a time: many tests serve or call HTTP on loopback through Swift's cooperative thread pool,
@@ -75,7 +76,7 @@ format:
 	swift format -i -r Package.swift Sources Tests
 
 lint:
-	swift format lint -r Package.swift Sources Tests
+	swift format lint --strict -r Package.swift Sources Tests
 
 clean:
 	rm -rf .build $(VENV)

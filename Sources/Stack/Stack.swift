@@ -78,6 +78,7 @@ public final class Stack: Sendable {
     /// The tiers: name, namespace and service account, as `Manifests/` declares them.
     static let tiers = [("free", "free-service", "free-tier"), ("premium", "premium-service", "premium-tier")]
 
+    /// How the stack was set up.
     public let configuration: Configuration
     /// Where everything is.
     public let addresses: Addresses

@@ -9,8 +9,8 @@ import YAML
 /// ```yaml
 /// images:
 ///   tierserve/job:latest:
-///     command: [/work/tierserve/.build/debug/job]
-///     env: {MODEL_DIR: /work/tierserve/Models, DATA_DIR: /work/tierserve/data}
+///     command: [/srv/tierserve/.build/debug/job]
+///     env: {MODEL_DIR: /srv/tierserve/Models, DATA_DIR: /srv/tierserve/data}
 ///   busybox:
 ///     command: [/bin/sh]
 /// ```
