@@ -111,7 +111,7 @@ let package = Package(
             name: "StackTests",
             dependencies: [
                 "Stack", "Kubernetes", "KubernetesClient", "HTTPClient", "Logging", "local-cluster", "tier", "gateway",
-                "job",
+                "job", "grader",
             ]),
         .testTarget(
             name: "GraderTests",

@@ -3,8 +3,9 @@ import HTTPClient
 import Logging
 
 /// The whole serving stack on one machine, each piece its own process as it would be its own pod: the
-/// local cluster with `Manifests/` applied, one tier service per tier with its own service-account
-/// token, the gateway driven by Envoy's config file, and the grader when it is built.
+/// local cluster with `Manifests/` and the grader's manifests applied, one tier service per tier with its
+/// own service-account token, the gateway driven by Envoy's config file, and the grader with its own
+/// read-only service account.
 public final class Stack: Sendable {
     /// Where things are and which ports to use.
     public struct Configuration: Sendable {
@@ -65,9 +66,9 @@ public final class Stack: Sendable {
         public var caFile: String
         /// Each tier service, by tier.
         public var tiers: [String: String]
-        /// The grader, when it runs.
+        /// The grader.
         public var grader: String?
-        /// The grader's token file, when it runs.
+        /// A file holding a bearer token the grader accepts.
         public var graderTokenFile: String?
         /// Where each process's log is.
         public var logs: String
@@ -127,6 +128,8 @@ public final class Stack: Sendable {
         let tierPorts = ["free": try port(configuration.freePort), "premium": try port(configuration.premiumPort)]
         let manifests = configuration.repository.appendingPathComponent("Manifests")
         let client = HTTPClient(configuration: .init(connectTimeout: .seconds(1), timeout: .seconds(2)))
+        let graderPort = try port(configuration.graderPort)
+        let clusterManifests = try combinedManifests(configuration, state: state)
 
         // 1. The local cluster, with the job image mapped to this machine's job binary, models and data.
         let images = state.appendingPathComponent("images.json")
@@ -150,7 +153,7 @@ public final class Stack: Sendable {
         let cluster = try launch(
             "local-cluster", configuration,
             [
-                "--state-dir", clusterState.path, "--manifests", manifests.path, "--images", images.path,
+                "--state-dir", clusterState.path, "--manifests", clusterManifests.path, "--images", images.path,
                 "--port", String(clusterPort),
             ],
             logs: logs, into: &started)
@@ -196,11 +199,28 @@ public final class Stack: Sendable {
             gateway, url: "http://127.0.0.1:\(gatewayPort)/healthz", client: client,
             timeout: configuration.readinessTimeout)
 
+        // 4. The grader, reading the cluster with its own read-only service account.
+        let graderState = state.appendingPathComponent("grader", isDirectory: true)
+        let graderToken = try prepareGrader(configuration, state: graderState, port: graderPort)
+        let grader = try launch(
+            "grader", configuration,
+            [
+                "serve", "--config", graderState.appendingPathComponent("grader.yaml").path, "--server", clusterURL,
+                "--token-file",
+                clusterState.appendingPathComponent("serviceaccounts/tierserve-grader/grader/token").path,
+                "--ca-file", caFile.path,
+            ],
+            logs: logs, into: &started)
+        try await waitUntilReady(
+            grader, url: "http://127.0.0.1:\(graderPort)/healthz", client: client,
+            timeout: configuration.readinessTimeout)
+
         let addresses = Addresses(
             gateway: "http://127.0.0.1:\(gatewayPort)", cluster: clusterURL,
             kubeconfig: clusterState.appendingPathComponent("kubeconfig").path,
             adminTokenFile: clusterState.appendingPathComponent("admin.token").path, caFile: caFile.path,
-            tiers: tierURLs, grader: nil, graderTokenFile: nil, logs: logs.path, supervisorPID: getpid())
+            tiers: tierURLs, grader: "http://127.0.0.1:\(graderPort)", graderTokenFile: graderToken.path,
+            logs: logs.path, supervisorPID: getpid())
         let stack = Stack(configuration: configuration, addresses: addresses, processes: started)
         do {
             let encoder = JSONEncoder()
@@ -213,7 +233,91 @@ public final class Stack: Sendable {
         return stack
     }
 
-    /// Stops every piece, the gateway first and the cluster last, and removes `stack.json`.
+    /// A manifests directory for the local cluster holding the stack's and the grader's manifests (the grader's
+    /// service account and its read-only Roles), as links to the repository's own directories.
+    private static func combinedManifests(_ configuration: Configuration, state: URL) throws(StackError) -> URL {
+        let directory = state.appendingPathComponent("manifests", isDirectory: true)
+        let files = FileManager.default
+        do {
+            try? files.removeItem(at: directory)
+            try files.createDirectory(at: directory, withIntermediateDirectories: true)
+            try files.createSymbolicLink(
+                at: directory.appendingPathComponent("tierserve"),
+                withDestinationURL: configuration.repository.appendingPathComponent("Manifests"))
+            try files.createSymbolicLink(
+                at: directory.appendingPathComponent("grader"),
+                withDestinationURL: configuration.repository.appendingPathComponent("Grader/manifests"))
+            try Data("resources:\n  - tierserve\n  - grader\n".utf8)
+                .write(to: directory.appendingPathComponent("kustomization.yaml"))
+        } catch {
+            throw .setup("cannot lay out \(directory.path): \(error.localizedDescription)")
+        }
+        return directory
+    }
+
+    /// Writes the grader's configuration for this stack and, on first start, a token for local callers
+    /// (`state/grader/token`, readable by its owner only); returns the token file.
+    private static func prepareGrader(
+        _ configuration: Configuration, state: URL, port: UInt16
+    ) throws(StackError) -> URL {
+        let files = FileManager.default
+        let tokens = state.appendingPathComponent("tokens.json")
+        let tokenFile = state.appendingPathComponent("token")
+        let yaml = """
+            # Written by `stack up` for this stack; Grader/grader.yaml documents every key.
+            listen: 127.0.0.1:\(port)
+            tokenFile: \(tokens.path)
+            auditDatabase: \(state.appendingPathComponent("audit.sqlite").path)
+            retention:
+              maxRows: 1000000
+              maxAgeDays: 90
+            cluster:
+              requestTimeoutMilliseconds: 1500
+              cacheMaxAgeMilliseconds: 2000
+              pollIntervalMilliseconds: 1000
+            tiers:
+              free:
+                namespace: free-service
+                quota: free-tier-quota
+              premium:
+                namespace: premium-service
+                quota: premium-tier-quota
+
+            """
+        do {
+            try files.createDirectory(at: state, withIntermediateDirectories: true)
+            try Data(yaml.utf8).write(to: state.appendingPathComponent("grader.yaml"))
+        } catch {
+            throw .setup("cannot write the grader's configuration in \(state.path): \(error.localizedDescription)")
+        }
+        guard !files.fileExists(atPath: tokenFile.path) else { return tokenFile }
+
+        // `grader token add` prints the new token once; it is kept where `submit` and users can read it.
+        let process = Process()
+        process.executableURL = try binary("grader", in: configuration)
+        process.arguments = ["token", "add", "local", "--token-file", tokens.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw .setup("cannot run grader token add: \(error.localizedDescription)")
+        }
+        let token = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, !token.isEmpty else {
+            throw .setup("grader token add failed with status \(process.terminationStatus)")
+        }
+        guard
+            files.createFile(
+                atPath: tokenFile.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else { throw .setup("cannot write \(tokenFile.path)") }
+        return tokenFile
+    }
+
+    /// Stops every piece, the grader and gateway first and the cluster last, and removes `stack.json`.
     public func down() async {
         for process in processes.reversed() {
             await process.stop()

@@ -115,6 +115,7 @@ print(
       gateway        \(a.gateway)   POST /free {"dataset":"mnist"}, POST /premium {"dataset":"kmnist"}
       free tier      \(a.tiers["free"] ?? "-")
       premium tier   \(a.tiers["premium"] ?? "-")
+      grader         \(a.grader ?? "-")   token in \(a.graderTokenFile ?? "-")
       local cluster  \(a.cluster)  kubectl --kubeconfig \(a.kubeconfig) get jobs -A
     logs in \(a.logs); stop with Ctrl-C or `stack down`
     """)

@@ -160,6 +160,33 @@ import Testing
         }
     }
 
+    @Test("the grader, with its own read-only account, shows the free quota and a premium job's logs; no token is 401")
+    func grader() async throws {
+        try await withStack { stack in
+            let grader = try #require(stack.addresses.grader)
+            let token = try String(contentsOfFile: try #require(stack.addresses.graderTokenFile), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            func get(_ path: String, token: String?) async throws -> HTTPClientResponse {
+                var request = HTTPClientRequest(url: "\(grader)\(path)", timeout: .seconds(30))
+                if let token { request.setBearerToken(token) }
+                return try await HTTPClient().send(request)
+            }
+            let quota = try await get("/free/resource-quota", token: token)
+            #expect(quota.status == .ok, "\(quota.text)")
+            let body = try JSONSerialization.jsonObject(with: Data(quota.body)) as? [String: Any]
+            let hard = body?["hard"] as? [String: String]
+            #expect(hard?["pods"] == "2" && hard?["requests.cpu"] == "2" && hard?["limits.cpu"] == "2")
+            #expect(try await get("/free/resource-quota", token: nil).status == .unauthorized)
+
+            let premium = try await submit(stack, tier: "premium", dataset: "kmnist")
+            let admin = try client(stack, tokenFile: stack.addresses.adminTokenFile)
+            #expect(try await waitForJob(premium, in: "premium-service", client: admin))
+            let logs = try await get("/premium/jobs/\(premium)/logs?tail=1", token: token)
+            #expect(logs.status == .ok)
+            #expect(logs.text.contains("kmnist-cnn") && logs.text.contains("\\\"correct\\\":1964"), "\(logs.text)")
+        }
+    }
+
     @Test("paths that only share letters with a tier are not routed")
     func unrouted() async throws {
         try await withStack { stack in
