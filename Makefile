@@ -9,7 +9,7 @@ PYTHON := $(VENV)/bin/python
 .PHONY: help deps venv data build release demo stack test test-swift test-python bench train format lint clean
 
 help:
-	@echo "make demo    install what is missing, fetch data, build, and run the job on both datasets"
+	@echo "make demo    build, run the job on both datasets, then the local stack checked by submit"
 	@echo "make stack   build, and run the local stack (cluster, tier services, gateway) until Ctrl-C"
 	@echo "make test    install what is missing, fetch data, build, and run every test (Swift and Python)"
 	@echo "make bench   the job against a fresh PyTorch process on the same weights and data"
@@ -40,12 +40,16 @@ build: deps
 release: deps
 	swift build -c release
 
+# The job on both evaluation splits, then the whole local stack checked end to end by `submit`.
 demo: release data
 	@for model in "mnist ff" "kmnist cnn"; do \
 		set -- $$model; \
 		echo "== DATASET=$$1 TYPE=$$2"; \
 		OPENBLAS_NUM_THREADS=1 DATASET=$$1 TYPE=$$2 MODEL_DIR=Models DATA_DIR=$(DATA_DIR) .build/release/job || exit 1; \
 	done
+	@echo "== the local stack, checked by submit"
+	@mkdir -p state
+	scripts/demo-stack
 
 # Both suites run even when the first fails, so one failure never hides the other's results.
 stack: release data

@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "gateway", targets: ["gateway"]),
         .executable(name: "stack", targets: ["stack"]),
         .executable(name: "grader", targets: ["grader"]),
+        .executable(name: "submit", targets: ["submit"]),
     ],
     targets: [
         // Layer 1: one system library target per Debian C library.
@@ -55,6 +56,7 @@ let package = Package(
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
         .target(name: "Gateway", dependencies: ["EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
         .target(name: "Stack", dependencies: ["HTTPClient", "Logging"]),
+        .target(name: "SubmitChecks", dependencies: ["HTTPClient", "HTTPTypes"]),
         .target(
             name: "LocalCluster",
             dependencies: ["HTTPServer", "HTTPTypes", "SQLite", "YAML", "Kubernetes", "Logging", "Digests", "COpenSSL"]),
@@ -71,6 +73,7 @@ let package = Package(
         .executableTarget(name: "job", dependencies: ["InferenceJob", "Logging"]),
         .executableTarget(name: "local-cluster", dependencies: ["LocalCluster", "Logging"]),
         .executableTarget(name: "stack", dependencies: ["Stack", "CommandLineOptions", "Logging"]),
+        .executableTarget(name: "submit", dependencies: ["SubmitChecks", "HTTPClient", "CommandLineOptions"]),
         .executableTarget(
             name: "tier", dependencies: ["TierService", "KubernetesClient", "CommandLineOptions", "Logging"]),
         .executableTarget(
@@ -111,7 +114,7 @@ let package = Package(
             name: "StackTests",
             dependencies: [
                 "Stack", "Kubernetes", "KubernetesClient", "HTTPClient", "Logging", "local-cluster", "tier", "gateway",
-                "job", "grader",
+                "job", "grader", "submit",
             ]),
         .testTarget(
             name: "GraderTests",

@@ -187,6 +187,49 @@ import Testing
         }
     }
 
+    @Test("submit's checks all pass against the stack, and it exits 0; against nothing it fails and exits 1")
+    func submitChecks() async throws {
+        try await withStack { stack in
+            let binary = URL(fileURLWithPath: stack.configuration.binaries.appendingPathComponent("submit").path)
+            let junit = stack.configuration.stateDirectory.appendingPathComponent("junit.xml")
+            let passing = try runSubmit(
+                binary,
+                ["--state-dir", stack.configuration.stateDirectory.path, "--json", "--junit", junit.path])
+            #expect(passing.status == 0, "\(passing.output)")
+            let document = try JSONSerialization.jsonObject(with: Data(passing.output.utf8)) as? [String: Any]
+            #expect(document?["passed"] as? Bool == true)
+            let checks = document?["checks"] as? [[String: Any]] ?? []
+            #expect(checks.count == 7 && checks.allSatisfy { $0["outcome"] as? String == "pass" })
+            // The reference autograder's four checks, well inside 5 seconds on the local stack.
+            let firstFour = checks.prefix(4).compactMap { $0["seconds"] as? Double }.reduce(0, +)
+            #expect(firstFour < 5, "the four reference checks took \(firstFour) s")
+            #expect(try String(contentsOf: junit, encoding: .utf8).contains("tests=\"7\" failures=\"0\""))
+
+            let token = try #require(stack.addresses.graderTokenFile)
+            let failing = try runSubmit(
+                binary,
+                [
+                    "--gateway", "http://127.0.0.1:9", "--grader", "http://127.0.0.1:9", "--grader-token-file", token,
+                    "--job-timeout", "2",
+                ])
+            #expect(failing.status == 1)
+            #expect(failing.output.contains("0 passed, 6 failed, 1 skipped"))
+        }
+    }
+
+    func runSubmit(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     @Test("paths that only share letters with a tier are not routed")
     func unrouted() async throws {
         try await withStack { stack in
