@@ -76,7 +76,8 @@ public final class Gateway: Sendable {
         // answered on that thread: no task and no thread hand-off per request.
         let server = try HTTPServer(
             configuration: HTTPServer.Configuration(
-                host: address.address, port: UInt16(address.port), maxBodySize: 16 << 20, logger: configuration.logger),
+                host: address.address, port: UInt16(address.port), connectionTimeout: .seconds(15),
+                maxBodySize: 16 << 20, logger: configuration.logger),
             blockingHandler: { [self] request in handle(request) })
         configuration.logger.info(
             "listening",

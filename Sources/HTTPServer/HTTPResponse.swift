@@ -60,7 +60,7 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON error body `{"code":N,"message":"..."}` with the given status.
     public static func error(_ status: HTTPStatus, message: String) -> HTTPResponse {
-        let body = ErrorBody(code: status.code, message: message)
+        let body = ErrorBody(error: message, code: status.code)
         let bytes = (try? JSONEncoder().encode(body)).map(Array.init) ?? Array("{}".utf8)
         return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: .bytes(bytes))
     }
@@ -85,9 +85,10 @@ public struct HTTPResponse: Sendable {
         return nil
     }
 
+    /// `{"error": message, "code": status}`, the shape every component's JSON errors share.
     private struct ErrorBody: Encodable {
+        var error: String
         var code: Int
-        var message: String
     }
 }
 

@@ -29,6 +29,8 @@ public final class LocalCluster: Sendable {
     private let server: HTTPServer
     private let controller: JobController
     private let node: LocalNode
+    /// The open, locked `<state>/lock`; closed (and so unlocked) by `stop()`.
+    private let stateLock: Int32
 
     /// Opens (or creates) the state, applies the manifests, recovers from the last run, and starts serving.
     ///
@@ -47,6 +49,16 @@ public final class LocalCluster: Sendable {
         } catch {
             throw LocalClusterError(
                 .stateDirectory, message: "cannot create the state directory \(directory.path): \(error)")
+        }
+        // One cluster per state directory: a second would fail the first one's running pods as if it had
+        // restarted. The lock lasts as long as this process.
+        let lockPath = directory.appendingPathComponent("lock").path
+        let lock = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            throw LocalClusterError(
+                .stateDirectory,
+                message:
+                    "the state directory \(directory.path) is in use by another local cluster (\(lockPath) is locked)")
         }
         let store: ObjectStore
         do {
@@ -164,6 +176,7 @@ public final class LocalCluster: Sendable {
             throw LocalClusterError(.database, message: "cannot start the controllers: \(error)")
         }
 
+        self.stateLock = lock
         self.configuration = configuration
         self.serverURL = serverURL
         self.port = server.port
@@ -182,6 +195,7 @@ public final class LocalCluster: Sendable {
         await server.stop()
         await controller.stop()
         await node.stop()
+        close(stateLock)
         configuration.logger.info("local cluster stopped", ["url": serverURL])
     }
 

@@ -35,6 +35,13 @@ final class ManagedProcess: Sendable {
     var isRunning: Bool { process.isRunning }
     var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
 
+    /// "exited with status N" or "was killed by signal N", once it has ended.
+    var exitDescription: String {
+        guard !process.isRunning else { return "is running" }
+        return process.terminationReason == .uncaughtSignal
+            ? "was killed by signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
+    }
+
     /// SIGTERM, then SIGKILL after `grace` if it is still running; returns once it has exited.
     func stop(grace: Duration = .seconds(5)) async {
         guard process.isRunning else { return }
@@ -58,14 +65,24 @@ final class ManagedProcess: Sendable {
 
 /// A TCP port on 127.0.0.1 that nothing listens on at the moment it is picked.
 enum FreePort {
+    /// Whether `port` on 127.0.0.1 can be bound right now (nothing else listens there).
+    static func isFree(_ port: UInt16) -> Bool {
+        bound(port) != nil
+    }
+
     static func pick() -> UInt16? {
+        bound(0)
+    }
+
+    /// Binds `port` (0 for any) and returns the port bound, or nil when it cannot be bound.
+    private static func bound(_ port: UInt16) -> UInt16? {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = port.bigEndian
         let bound = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

@@ -74,6 +74,8 @@ public final class Stack: Sendable {
         public var logs: String
         /// The supervising process, which `stack down` signals.
         public var supervisorPID: Int32
+        /// Each piece's process id, so `stack down` can stop them even when the supervisor is gone.
+        public var processes: [String: Int32]?
     }
 
     /// The tiers: name, namespace and service account, as `Manifests/` declares them.
@@ -119,7 +121,15 @@ public final class Stack: Sendable {
             throw .setup("cannot create \(logs.path): \(error.localizedDescription)")
         }
         func port(_ wanted: UInt16) throws(StackError) -> UInt16 {
-            if wanted != 0 { return wanted }
+            if wanted != 0 {
+                // Checked before anything starts, so a readiness probe can never be answered by someone else's
+                // server on the same port.
+                guard FreePort.isFree(wanted) else {
+                    throw .setup(
+                        "port \(wanted) on 127.0.0.1 is in use; stop what listens there or choose another port")
+                }
+                return wanted
+            }
             guard let free = FreePort.pick() else { throw .setup("no free port on 127.0.0.1") }
             return free
         }
@@ -220,7 +230,8 @@ public final class Stack: Sendable {
             kubeconfig: clusterState.appendingPathComponent("kubeconfig").path,
             adminTokenFile: clusterState.appendingPathComponent("admin.token").path, caFile: caFile.path,
             tiers: tierURLs, grader: "http://127.0.0.1:\(graderPort)", graderTokenFile: graderToken.path,
-            logs: logs.path, supervisorPID: getpid())
+            logs: logs.path, supervisorPID: getpid(),
+            processes: Dictionary(uniqueKeysWithValues: started.map { ($0.name, $0.processIdentifier) }))
         let stack = Stack(configuration: configuration, addresses: addresses, processes: started)
         do {
             let encoder = JSONEncoder()
@@ -329,7 +340,7 @@ public final class Stack: Sendable {
     /// The first piece that has exited on its own, with its status and last log lines; nil while all run.
     public func exitedProcess() -> String? {
         guard let process = processes.first(where: { !$0.isRunning }) else { return nil }
-        return "\(process.name) exited with status \(process.exitStatus ?? -1); its log ends:\n\(process.logTail())"
+        return "\(process.name) \(process.exitDescription); its log ends:\n\(process.logTail())"
     }
 
     private static func binary(_ name: String, in configuration: Configuration) throws(StackError) -> URL {
@@ -373,7 +384,7 @@ public final class Stack: Sendable {
         var lastProblem = "no answer yet"
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
-                throw .notReady(process.name, "exited with status \(process.exitStatus ?? -1)", log: process.logTail())
+                throw .notReady(process.name, process.exitDescription, log: process.logTail())
             }
             // The cluster writes its CA and tokens as it starts; until then there is nothing to ask with.
             if let caFile, !FileManager.default.fileExists(atPath: caFile.path) {

@@ -175,7 +175,7 @@ public final class TierService: Sendable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
             throw .badRequest("the request body is not a JSON object; send \(example)")
         }
-        let allowed: Set<String> = inline ? ["dataset", "images"] : ["dataset"]
+        let allowed: Set<String> = inline ? ["dataset", "images", "images_base64"] : ["dataset"]
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw .badRequest("unknown field \"\(unknown)\"; send \(example)")
         }
@@ -192,7 +192,9 @@ public final class TierService: Sendable {
         // 3. For predictions, images the job will accept, re-encoded as plain pixel arrays.
         var inputs: String?
         if inline {
-            guard object["images"] != nil else { throw .badRequest("\"images\" is missing; send \(example)") }
+            guard object["images"] != nil || object["images_base64"] != nil else {
+                throw .badRequest("\"images\" is missing; send \(example)")
+            }
             let batch: ImageBatch
             do {
                 batch = try ImageBatch(json: Data(request.body))

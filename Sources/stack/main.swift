@@ -47,8 +47,22 @@ if command == "down" {
         let addresses = try? JSONDecoder().decode(Stack.Addresses.self, from: data)
     else { fail("no stack is running from \(stateDirectory.path) (no readable stack.json)", status: 1) }
     guard kill(addresses.supervisorPID, SIGTERM) == 0 else {
+        // The supervisor died without stopping its pieces: stop those still running from this state directory.
+        var stopped: [String] = []
+        for (name, pid) in (addresses.processes ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let commandLine = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            guard commandLine.contains(stateDirectory.lastPathComponent), kill(pid, SIGTERM) == 0 else { continue }
+            stopped.append(name)
+        }
+        for _ in 0..<50 where (addresses.processes ?? [:]).values.contains(where: { kill($0, 0) == 0 }) {
+            usleep(100_000)
+        }
+        for pid in (addresses.processes ?? [:]).values where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(at: stackFile)
-        fail("the stack's process \(addresses.supervisorPID) is gone; removed its stale stack.json", status: 1)
+        let list = stopped.isEmpty ? "nothing was left running" : "stopped \(stopped.joined(separator: ", "))"
+        FileHandle.standardError.write(
+            Data("stack: the supervisor (pid \(addresses.supervisorPID)) was gone; \(list)\n".utf8))
+        exit(0)
     }
     // The supervisor removes stack.json once every piece has stopped. (Waiting on the pid alone would hang
     // where nothing reaps the exited supervisor: a zombie still answers kill(pid, 0).)
@@ -123,6 +137,7 @@ fflush(nil)
 
 // Serve until asked to stop, or until a piece dies on its own; this thread only waits.
 var reason = "unknown"
+var pieceDied = false
 while true {
     if let signal = SignalWaiter.wait(milliseconds: 500) {
         reason = "received \(signal)"
@@ -130,6 +145,7 @@ while true {
     }
     if let problem = stack.exitedProcess() {
         reason = problem
+        pieceDied = true
         FileHandle.standardError.write(Data("stack: error: \(problem)\n".utf8))
         break
     }
@@ -142,3 +158,4 @@ Task.detached {
 }
 stopped.wait()
 print("stack down")
+exit(pieceDied ? 1 : 0)
