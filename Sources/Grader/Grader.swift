@@ -5,6 +5,7 @@ import HTTPTypes
 import Kubernetes
 import KubernetesClient
 import Logging
+import Synchronization
 
 /// The grader: a read-only HTTP view of each tier's ResourceQuota, Jobs and Job logs, for an autograder.
 ///
@@ -45,9 +46,12 @@ public final class Grader: Sendable {
     private let readers: [String: TierReader]
     private let logger: Logger
     private let now: @Sendable () -> Date
-    /// Runs the audit appends, one at a time and in arrival order, off Swift's cooperative threads: each
-    /// waits for SQLite's fsync, and a blocked cooperative thread would stall every other request's work.
+    /// Runs the audit appends, in arrival order, off Swift's cooperative threads: each waits for SQLite's
+    /// fsync, and a blocked cooperative thread would stall every other request's work.
     private let auditQueue = DispatchQueue(label: "tierserve.grader.audit")
+    /// Entries waiting for the audit queue, each with the request waiting on it. Whatever arrives while a
+    /// batch is being committed goes into the next one: one transaction (one fsync) for many requests.
+    private let pendingAudit = Mutex<[(AuditEntry, CheckedContinuation<Result<Void, AuditError>, Never>)]>([])
 
     /// A grader reading the cluster through `client`.
     ///
@@ -203,20 +207,38 @@ public final class Grader: Sendable {
         return response
     }
 
-    /// Appends `entry` to the audit trail on the audit queue and returns once it is durable.
+    /// Appends `entry` to the audit trail and returns once it is durable, committed with whatever other
+    /// entries are waiting (group commit), in arrival order.
     private func record(_ entry: AuditEntry) async throws(AuditError) {
-        let audit = self.audit
         let result: Result<Void, AuditError> = await withCheckedContinuation { continuation in
-            auditQueue.async {
-                do throws(AuditError) {
-                    try audit.append(entry)
-                    continuation.resume(returning: .success(()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
+            let startsBatch = pendingAudit.withLock { pending in
+                pending.append((entry, continuation))
+                return pending.count == 1
+            }
+            if startsBatch {
+                auditQueue.async { [self] in commitPendingAudit() }
             }
         }
         try result.get()
+    }
+
+    /// Takes every waiting entry and commits them in one transaction, then lets their requests go on.
+    private func commitPendingAudit() {
+        let batch = pendingAudit.withLock { pending in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        let outcome: Result<Void, AuditError>
+        do throws(AuditError) {
+            try audit.append(contentsOf: batch.map(\.0))
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        for (_, continuation) in batch {
+            continuation.resume(returning: outcome)
+        }
     }
 
     /// The token's id, from `Authorization: Bearer TOKEN`.
