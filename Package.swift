@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
         .target(name: "Gateway", dependencies: ["EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
         .target(name: "Stack", dependencies: ["HTTPClient", "Logging"]),
-        .target(name: "SubmitChecks", dependencies: ["HTTPClient", "HTTPTypes"]),
+        .target(name: "SubmitChecks", dependencies: ["Audit", "HTTPClient", "HTTPTypes"]),
         .target(
             name: "LocalCluster",
             dependencies: ["HTTPServer", "HTTPTypes", "SQLite", "YAML", "Kubernetes", "Logging", "Digests", "COpenSSL"]),

@@ -26,6 +26,12 @@ public enum Report {
         return "\(passed) passed, \(failed) failed" + (skipped > 0 ? ", \(skipped) skipped" : "")
     }
 
+    /// Whether the run passed: no check failed or timed out (a check skipped for want of something it needs
+    /// on this machine does not fail the run; one skipped after an earlier failure comes with that failure).
+    public static func passed(_ results: [CheckResult]) -> Bool {
+        !results.contains { $0.outcome == .fail || $0.outcome == .timeout }
+    }
+
     /// The results as a JSON document: `{"passed": Bool, "checks": [...]}`.
     public static func json(_ results: [CheckResult]) -> String {
         struct Document: Encodable {
@@ -34,7 +40,7 @@ public enum Report {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let document = Document(passed: results.allSatisfy { $0.outcome == .pass }, checks: results)
+        let document = Document(passed: passed(results), checks: results)
         return (try? encoder.encode(document)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 

@@ -1,6 +1,8 @@
+import Audit
 import Foundation
 import HTTPClient
 import HTTPTypes
+import Synchronization
 
 /// The reference autograder's checks, and more, run against any deployment: a gateway address for the
 /// tiers and a grader address (with a token) for the cluster's state.
@@ -18,13 +20,20 @@ public struct SubmitChecks: Sendable {
         public var graderToken: String
         /// How long a job may take to finish.
         public var jobDeadline: Duration
+        /// The grader's audit database, when it is on this machine (a local stack); without it the audit
+        /// check is skipped.
+        public var auditDatabase: String?
 
         /// Creates a target.
-        public init(gateway: String, grader: String, graderToken: String, jobDeadline: Duration = .seconds(120)) {
+        public init(
+            gateway: String, grader: String, graderToken: String, jobDeadline: Duration = .seconds(120),
+            auditDatabase: String? = nil
+        ) {
             self.gateway = Self.trimmed(gateway)
             self.grader = Self.trimmed(grader)
             self.graderToken = graderToken
             self.jobDeadline = jobDeadline
+            self.auditDatabase = auditDatabase
         }
 
         private static func trimmed(_ url: String) -> String {
@@ -37,6 +46,13 @@ public struct SubmitChecks: Sendable {
     /// The deployment.
     public let target: Target
     private let client = HTTPClient(configuration: .init(connectTimeout: .seconds(3), timeout: .seconds(15)))
+    /// How many requests the grader answered during this run, which its audit trail must hold at least.
+    private let graderAnswers = Counter()
+
+    /// A count shared by the checks' concurrent requests.
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
 
     /// Checks against `target`.
     public init(target: Target) {
@@ -52,10 +68,12 @@ public struct SubmitChecks: Sendable {
         ("not-routed", "/freebie and /premiumplus are not routed"),
         ("bad-input", "bad input gets a 4xx JSON error"),
         ("free-burst", "a burst of 6 on the free tier never runs more than 2 pods, and all 6 finish"),
+        ("audit-recorded", "the grader's audit trail recorded this run, and its chain verifies"),
     ]
 
     /// Runs every check in order, telling `progress` as each starts and ends.
     public func run(progress: @Sendable (String, CheckResult?) -> Void = { _, _ in }) async -> [CheckResult] {
+        let runStarted = Date()
         var results: [CheckResult] = []
         var freeJob: String?
         for (id, title) in Self.catalogue {
@@ -77,7 +95,8 @@ public struct SubmitChecks: Sendable {
             case "premium-job": outcome = await premiumJob()
             case "not-routed": outcome = await notRouted()
             case "bad-input": outcome = await badInput()
-            default: outcome = await freeBurst()
+            case "free-burst": outcome = await freeBurst()
+            default: outcome = auditRecorded(since: runStarted)
             }
             let seconds = (ContinuousClock.now - started) / .seconds(1)
             let result = CheckResult(id: id, title: title, outcome: outcome.0, seconds: seconds, detail: outcome.1)
@@ -213,6 +232,34 @@ public struct SubmitChecks: Sendable {
         return (.timeout, "not all 6 finished within \(target.jobDeadline). \(last)")
     }
 
+    private func auditRecorded(since started: Date) -> (CheckOutcome, String) {
+        guard let path = target.auditDatabase else {
+            return (.skipped, "no audit database on this machine; run `grader audit --since ...` on the grader's host")
+        }
+        do throws(AuditError) {
+            let store = try AuditStore(path: path)
+            let rows = try store.records(matching: AuditFilter(since: started.addingTimeInterval(-1), limit: 1_000_000))
+            let ours = rows.filter { !$0.entry.principal.isEmpty && $0.entry.status == 200 }.count
+            let answered = graderAnswers.value.load(ordering: .relaxed)
+            guard ours >= answered else {
+                return (
+                    .fail,
+                    "the grader answered \(answered) requests during this run but its trail holds \(ours) rows for them"
+                )
+            }
+            let verification = try store.verify()
+            guard verification.isValid else {
+                return (.fail, "the audit chain is broken: \(verification.firstBreak.map(\.description) ?? "unknown")")
+            }
+            return (
+                .pass,
+                "\(ours) rows for the \(answered) grader answers of this run; chain of \(verification.checkedRows) rows verifies"
+            )
+        } catch {
+            return (.fail, "cannot read the audit database \(path): \(error)")
+        }
+    }
+
     // MARK: - Helpers
 
     /// Why a call did not give the answer a check needs.
@@ -254,6 +301,7 @@ public struct SubmitChecks: Sendable {
         request.setBearerToken(target.graderToken)
         do {
             let response = try await client.send(request)
+            if response.status == .ok { graderAnswers.value.add(1, ordering: .relaxed) }
             guard response.status == .ok,
                 let body = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
             else {

@@ -11,7 +11,8 @@ import SubmitChecks
 // With no addresses it reads a running local stack's state/stack.json. Exit 0 only when every check passed.
 
 let usage = """
-    usage: submit [--gateway URL --grader URL --grader-token-file FILE | --state-dir DIR] [--json] [--junit FILE]
+    usage: submit [--gateway URL --grader URL --grader-token-file FILE [--audit-db FILE] | --state-dir DIR]
+                  [--json] [--junit FILE]
                   [--job-timeout SECONDS] [--send URL --email ADDRESS --secret-file FILE [--force]]
     """
 
@@ -25,8 +26,8 @@ do {
     options = try CommandLineOptions(
         Array(CommandLine.arguments.dropFirst()),
         values: [
-            "gateway", "grader", "grader-token-file", "state-dir", "junit", "job-timeout", "send", "email",
-            "secret-file",
+            "gateway", "grader", "grader-token-file", "state-dir", "audit-db", "junit", "job-timeout", "send",
+            "email", "secret-file",
         ],
         flags: ["json", "force", "help"])
 } catch {
@@ -41,8 +42,10 @@ if options.flag("help") {
 var gateway = options.value("gateway")
 var grader = options.value("grader")
 var tokenFile = options.value("grader-token-file")
+var auditDatabase = options.value("audit-db")
 if gateway == nil || grader == nil || tokenFile == nil {
     let state = options.value("state-dir") ?? "state"
+    auditDatabase = auditDatabase ?? "\(state)/grader/audit.sqlite"
     guard let data = FileManager.default.contents(atPath: "\(state)/stack.json"),
         let stack = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     else {
@@ -71,7 +74,9 @@ if options.value("send") != nil, options.value("email") == nil || options.value(
 
 // 2. The checks, with a live progress line on standard error.
 let checks = SubmitChecks(
-    target: .init(gateway: gateway, grader: grader, graderToken: token, jobDeadline: .seconds(jobTimeout)))
+    target: .init(
+        gateway: gateway, grader: grader, graderToken: token, jobDeadline: .seconds(jobTimeout),
+        auditDatabase: auditDatabase.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }))
 let interactive = isatty(STDERR_FILENO) == 1
 let results = await checks.run { title, result in
     let line: String
@@ -91,7 +96,7 @@ if let junit = options.value("junit") {
         fail("cannot write --junit \(junit): \(error.localizedDescription)")
     }
 }
-let passed = results.allSatisfy { $0.outcome == .pass }
+let passed = Report.passed(results)
 
 // 3. The reference client's other duty: tell a remote autograder where the deployment is.
 if let sendURL = options.value("send"), let email = options.value("email"),
