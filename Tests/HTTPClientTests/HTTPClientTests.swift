@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import HTTPServer
+import HTTPTestSupport
 import HTTPTypes
 import Testing
 

@@ -2,8 +2,10 @@ import Foundation
 import HTTPServer
 import Logging
 
+// Helpers shared by the HTTP server and client tests.
+
 /// Runs `body` with a server on an ephemeral loopback port, and stops the server whatever `body` does.
-func withServer<T>(
+public func withServer<T>(
     _ configuration: HTTPServer.Configuration = .init(), handler: @escaping HTTPServer.Handler,
     _ body: (HTTPServer) async throws -> T
 ) async throws -> T {
@@ -21,11 +23,14 @@ func withServer<T>(
 }
 
 /// A self-signed certificate for 127.0.0.1 and its key, made by the `openssl` command in a temporary directory.
-struct TestCertificate {
-    var certificatePEM: String
-    var privateKeyPEM: String
+public struct TestCertificate {
+    /// The certificate, PEM.
+    public var certificatePEM: String
+    /// Its private key, PEM.
+    public var privateKeyPEM: String
 
-    static func make() throws -> TestCertificate {
+    /// Makes a fresh certificate and key.
+    public static func make() throws -> TestCertificate {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
