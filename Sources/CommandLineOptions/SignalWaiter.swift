@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -46,6 +48,20 @@ public enum SignalWaiter {
     /// Waits for SIGINT or SIGTERM and returns its name.
     public static func waitForTermination() -> String {
         wait() ?? "signal"
+    }
+
+    /// Serves until SIGINT or SIGTERM: waits for one, tells `stopping` its name, then runs `stop` (a
+    /// server's graceful shutdown) to completion on another thread while this one waits.
+    public static func waitThenStop(
+        stopping: (String) -> Void = { _ in }, _ stop: @escaping @Sendable () async -> Void
+    ) {
+        stopping(waitForTermination())
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            await stop()
+            done.signal()
+        }
+        done.wait()
     }
 }
 

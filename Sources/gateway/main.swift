@@ -60,14 +60,7 @@ do {
             listen: options.value("listen").map { socketAddress($0, option: "listen") }, resolve: resolve,
             logger: logger))
     let server = try gateway.start()
-    let stopped = SignalWaiter.waitForTermination()
-    logger.info("stopping", ["signal": stopped])
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        await server.stop()
-        done.signal()
-    }
-    done.wait()
+    SignalWaiter.waitThenStop(stopping: { logger.info("stopping", ["signal": $0]) }) { await server.stop() }
 } catch {
     fail("\(error)")
 }

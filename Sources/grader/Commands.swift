@@ -59,14 +59,7 @@ enum Commands {
             tokens: tokens, audit: audit, logger: logger)
         let running = try grader.start()
 
-        let stopped = SignalWaiter.waitForTermination()
-        logger.info("stopping", ["signal": stopped])
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            await running.stop()
-            done.signal()
-        }
-        done.wait()
+        SignalWaiter.waitThenStop(stopping: { logger.info("stopping", ["signal": $0]) }) { await running.stop() }
     }
 
     private static func kubernetesConfiguration(_ options: CommandLineOptions) throws -> KubernetesConfiguration {

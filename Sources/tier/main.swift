@@ -75,14 +75,7 @@ do {
         configuration: TierService.Configuration(tier: tier, namespace: namespace, template: template, logger: logger),
         client: KubernetesClient(configuration: configuration))
     let server = try service.start(host: String(listen[..<colon]), port: port)
-    let stopped = SignalWaiter.waitForTermination()
-    logger.info("stopping", ["signal": stopped])
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        await server.stop()
-        done.signal()
-    }
-    done.wait()
+    SignalWaiter.waitThenStop(stopping: { logger.info("stopping", ["signal": $0]) }) { await server.stop() }
 } catch {
     fail("\(error)")
 }
