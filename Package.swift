@@ -1,8 +1,9 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-/// A Debian C library brought in through pkg-config, with the apt package that provides it.
-func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+/// A Debian C library brought in through pkg-config (or, for a library that ships no `.pc` file, through its
+/// module map's `link`), with the apt package that provides it.
+func systemLibrary(_ name: String, pkgConfig: String?, apt: String) -> Target {
     .systemLibrary(
         name: name,
         path: "Sources/Shims/\(name)",
@@ -33,6 +34,8 @@ let package = Package(
         systemLibrary("CDeflate", pkgConfig: "libdeflate", apt: "libdeflate-dev"),
         systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
+        systemLibrary("CHTTPParser", pkgConfig: nil, apt: "libhttp-parser-dev"),
+        systemLibrary("CEventPoll", pkgConfig: nil, apt: "libc6-dev"),
 
         // Layer 2: foundations.
         .target(name: "Archives", dependencies: ["CDeflate"]),
@@ -41,6 +44,7 @@ let package = Package(
         .target(name: "HTTPTypes"),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "HTTPTypes", "Logging"]),
         .target(name: "HTTPClient", dependencies: ["CCurl", "HTTPTypes"]),
+        .target(name: "HTTPProxy", dependencies: ["CHTTPParser", "CEventPoll", "HTTPTypes", "Logging"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "YAML", dependencies: ["CYAML"]),
         .target(name: "CommandLineOptions"),
@@ -54,7 +58,7 @@ let package = Package(
 
         // Layer 4: components.
         .target(name: "InferenceJob", dependencies: ["Inference", "Logging"]),
-        .target(name: "Gateway", dependencies: ["EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
+        .target(name: "Gateway", dependencies: ["EnvoyConfig", "HTTPProxy", "HTTPTypes", "Logging"]),
         .target(name: "Stack", dependencies: ["HTTPClient", "Logging"]),
         .target(name: "SubmitChecks", dependencies: ["Audit", "HTTPClient", "HTTPTypes"]),
         .target(
@@ -84,7 +88,10 @@ let package = Package(
 
         .testTarget(
             name: "ShimTests",
-            dependencies: ["CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CDeflate", "COpenBLAS", "CPNG"]),
+            dependencies: [
+                "CCurl", "COpenSSL", "CSQLite", "CMicroHTTPD", "CYAML", "CDeflate", "COpenBLAS", "CPNG", "CHTTPParser",
+                "CEventPoll",
+            ]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "InferenceJobTests", dependencies: ["InferenceJob", "Inference", "Logging", "job"]),
@@ -101,6 +108,9 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
+        .testTarget(
+            name: "HTTPProxyTests",
+            dependencies: ["HTTPProxy", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
         .testTarget(
             name: "TierServiceTests",
             dependencies: [

@@ -1,7 +1,6 @@
 import EnvoyConfig
 import Foundation
-import HTTPClient
-import HTTPServer
+import HTTPProxy
 import HTTPTypes
 import Logging
 import Synchronization
@@ -12,7 +11,7 @@ import Synchronization
 /// Answers Envoy gives on its own: no route is 404, an upstream that cannot be reached is 503, and an
 /// upstream slower than the route's timeout is 504. Unlike Envoy, whose bodies are plain text, these
 /// carry a JSON body `{"error": ...}`.
-public final class Gateway: Sendable {
+public final class Gateway: ProxyHandler {
     /// How the gateway is set up.
     public struct Configuration: Sendable {
         /// The parsed Envoy config.
@@ -44,9 +43,13 @@ public final class Gateway: Sendable {
     private let configuration: Configuration
     private let router: Router
     private let listener: Listener
-    /// One client per cluster, so each keeps its own connect timeout and pooled connections.
-    private let clients: [String: HTTPClient]
+    /// Each cluster's endpoints as IPv4 addresses, resolved once at start-up (`--resolve` first, then the system
+    /// resolver); an endpoint that did not resolve keeps the reason, answered as 503.
+    private let endpoints: [String: [ResolvedEndpoint]]
+    /// Which cluster an endpoint address belongs to, for log lines and error bodies.
+    private let clusterByEndpoint: [String: String]
     private let roundRobin = RoundRobin()
+    private let requestIDs = RequestIDGenerator()
 
     /// Prepares a gateway; `start()` begins serving.
     ///
@@ -62,132 +65,179 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         self.listener = listener
         self.router = Router(configuration: listener.routeConfiguration)
-        self.clients = configuration.envoy.clusters.mapValues { cluster in
-            HTTPClient(configuration: HTTPClient.Configuration(connectTimeout: cluster.connectTimeout))
+        self.endpoints = configuration.envoy.clusters.mapValues { cluster in
+            cluster.endpoints.map { endpoint in
+                ResolvedEndpoint(endpoint, mapped: configuration.resolve[endpoint.address])
+            }
+        }
+        var clusterByEndpoint: [String: String] = [:]
+        for (cluster, resolved) in endpoints.sorted(by: { $0.key < $1.key }) {
+            for endpoint in resolved {
+                if let host = endpoint.host, clusterByEndpoint["\(host):\(endpoint.port)"] == nil {
+                    clusterByEndpoint["\(host):\(endpoint.port)"] = cluster
+                }
+            }
+        }
+        self.clusterByEndpoint = clusterByEndpoint
+        for (cluster, resolved) in endpoints {
+            for endpoint in resolved where endpoint.host == nil {
+                configuration.logger.warning(
+                    "endpoint unresolved", ["cluster": cluster, "endpoint": "\(endpoint.name)", "hint": "--resolve"])
+            }
         }
     }
 
     /// Starts listening.
     ///
     /// - Returns: the server, whose `port` is the bound port and whose `stop()` ends serving.
-    public func start() throws(HTTPServerError) -> HTTPServer {
+    public func start() throws(ProxyServerError) -> ProxyServer {
         let address = configuration.listen ?? SocketAddress(address: "127.0.0.1", port: listener.address.port)
-        // Each connection has its own thread and a proxied request only waits on its upstream, so requests are
-        // answered on that thread: no task and no thread hand-off per request.
-        let server = try HTTPServer(
-            configuration: HTTPServer.Configuration(
-                host: address.address, port: UInt16(address.port), connectionTimeout: .seconds(15),
+        let server = try ProxyServer(
+            configuration: ProxyServer.Configuration(
+                host: address.address, port: UInt16(clamping: address.port), idleTimeout: .seconds(15),
                 maxBodySize: 16 << 20, logger: configuration.logger),
-            blockingHandler: { [self] request in handle(request) })
+            handler: self)
         configuration.logger.info(
             "listening",
-            ["address": "\(address.address):\(server.port)", "listener": listener.name, "clusters": clients.count])
+            ["address": "\(address.address):\(server.port)", "listener": listener.name, "clusters": endpoints.count])
         return server
     }
 
-    /// Routes and answers one request; the server calls this, and tests may call it directly.
-    public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        let started = ContinuousClock.now
-        let requestID = request.headers["x-request-id"] ?? UUID().uuidString.lowercased()
-        let target = request.path + Self.encodedQuery(request.query)
-        var logger = configuration.logger.with("request_id", requestID)
+    // MARK: - ProxyHandler
 
-        let response: HTTPResponse
-        var cluster = "-"
-        switch router.route(host: request.headers["host"], target: target) {
-        case nil:
-            response = .json(["error": "no route matches \(request.path)"], status: .notFound)
-        case (_, let route)?:
-            switch route.action {
-            case .directResponse(let status, let body):
-                response = HTTPResponse(
-                    status: HTTPStatus(code: status), headers: ["content-type": "application/json"],
-                    body: .bytes(Array(body.utf8)))
-            case .forward(let forward):
-                cluster = forward.cluster
-                logger = logger.with("cluster", cluster)
-                response = proxy(request, target: target, route: route, forward: forward, requestID: requestID)
-            }
+    /// Routes one request: a direct response, a 404, a 503 for a cluster without a usable endpoint, or the
+    /// upstream request with its rewritten path, its request id and `x-forwarded-*` fields.
+    public func decide(_ request: ProxyRequest) -> ProxyDecision {
+        let requestID = request.headers["x-request-id"] ?? requestIDs.next()
+        let responseHeaders: HTTPHeaders = ["x-request-id": requestID]
+        guard case (_, let route)? = router.route(host: request.headers["host"], target: request.target) else {
+            return .respond(
+                Self.json(["error": "no route matches \(request.path)"], status: .notFound, requestID: requestID))
         }
+        switch route.action {
+        case .directResponse(let status, let body):
+            var headers = responseHeaders
+            headers["content-type"] = "application/json"
+            return .respond(ProxyResponse(status: HTTPStatus(code: status), headers: headers, body: Array(body.utf8)))
+        case .forward(let forward):
+            guard let cluster = configuration.envoy.clusters[forward.cluster],
+                let candidates = endpoints[forward.cluster], !candidates.isEmpty
+            else {
+                return .respond(
+                    Self.json(
+                        ["error": "cluster \(forward.cluster) has no endpoints", "cluster": forward.cluster],
+                        status: .serviceUnavailable, requestID: requestID))
+            }
+            let endpoint = candidates[roundRobin.next(for: cluster.name, count: candidates.count)]
+            guard let host = endpoint.host else {
+                return .respond(
+                    Self.json(
+                        [
+                            "error": "upstream connect error: cannot resolve \(endpoint.name.address)",
+                            "cluster": cluster.name, "upstream": "\(endpoint.name)",
+                        ],
+                        status: .serviceUnavailable, requestID: requestID))
+            }
 
-        var answered = response
-        answered.headers["x-request-id"] = requestID
-        let milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
+            var target = request.target
+            if let rewrite = forward.prefixRewrite, target.hasPrefix(route.match.matchedPrefix) {
+                target = rewrite + target.dropFirst(route.match.matchedPrefix.count)
+            }
+            var headers = request.headers
+            headers["x-request-id"] = requestID
+            headers["x-forwarded-proto"] = "http"
+            if let remote = request.remoteAddress.split(separator: ":").first {
+                headers["x-forwarded-for"] = request.headers["x-forwarded-for"].map { "\($0), \(remote)" } ?? String(remote)
+            }
+            return .forward(
+                UpstreamRequest(
+                    host: host, port: endpoint.port, method: request.method, target: target, headers: headers,
+                    body: request.body, connectTimeout: cluster.connectTimeout, timeout: forward.timeout,
+                    responseHeaders: responseHeaders))
+        }
+    }
+
+    /// Envoy's answers when an upstream gives none: 504 once the route's timeout has passed, 503 otherwise.
+    public func answer(_ failure: UpstreamFailure, request: ProxyRequest, upstream: UpstreamRequest) -> ProxyResponse {
+        let requestID = upstream.responseHeaders["x-request-id"] ?? ""
+        let cluster = clusterName(of: upstream)
+        switch failure.kind {
+        case .timedOut:
+            return Self.json(
+                ["error": "upstream request timeout", "cluster": cluster], status: .gatewayTimeout, requestID: requestID)
+        case .connectFailed, .connectTimedOut, .reset, .invalidResponse:
+            let summary = failure.kind == .connectFailed || failure.kind == .connectTimedOut
+                ? "upstream connect error: \(failure.detail)" : "upstream reset: \(failure.detail)"
+            return Self.json(
+                ["error": summary, "cluster": cluster, "upstream": "\(upstream.host):\(upstream.port)"],
+                status: .serviceUnavailable, requestID: requestID)
+        }
+    }
+
+    /// Writes the request's line: one per request, with its id, route outcome and duration.
+    public func finished(_ request: ProxyRequest, decision: ProxyDecision, outcome: ProxyOutcome) {
+        guard configuration.logger.level <= .info else { return }
+        var logger = configuration.logger
+        switch decision {
+        case .respond(let response):
+            logger = logger.with("request_id", response.headers["x-request-id"] ?? "-")
+        case .forward(let upstream):
+            logger = logger.with("request_id", upstream.responseHeaders["x-request-id"] ?? "-")
+                .with("cluster", clusterName(of: upstream))
+        }
+        if let failure = outcome.failure { logger = logger.with("upstream_failure", failure.kind.rawValue) }
+        if !outcome.completed { logger = logger.with("completed", false) }
         logger.info(
             "request",
             [
-                "method": request.method.rawValue, "path": request.path, "status": answered.status.code,
-                "ms": String(format: "%.1f", milliseconds),
+                "method": request.method.rawValue, "path": request.path,
+                "status": outcome.status.map { String($0.code) } ?? "-",
+                "ms": String(format: "%.1f", outcome.elapsed / .milliseconds(1)),
             ])
-        return answered
     }
 
-    private func proxy(
-        _ request: HTTPRequest, target: String, route: Route, forward: RouteAction.Forward, requestID: String
-    ) -> HTTPResponse {
-        guard let cluster = configuration.envoy.clusters[forward.cluster], let client = clients[forward.cluster] else {
-            return .json(["error": "cluster \(forward.cluster) is not defined"], status: .serviceUnavailable)
-        }
-        let endpoint = cluster.endpoints[roundRobin.next(for: cluster.name, count: cluster.endpoints.count)]
-        let upstream = configuration.resolve[endpoint.address] ?? endpoint
-
-        var path = target
-        if let rewrite = forward.prefixRewrite, path.hasPrefix(route.match.matchedPrefix) {
-            path = rewrite + path.dropFirst(route.match.matchedPrefix.count)
-        }
-        var headers = HTTPHeaders()
-        for field in request.headers where !Self.hopByHop.contains(field.name.lowercased()) {
-            headers.add(name: field.name, value: field.value)
-        }
-        headers["x-request-id"] = requestID
-        headers["x-forwarded-proto"] = "http"
-        if let remote = request.remoteAddress?.split(separator: ":").first {
-            let forwarded = request.headers["x-forwarded-for"].map { "\($0), \(remote)" } ?? String(remote)
-            headers["x-forwarded-for"] = forwarded
-        }
-        let upstreamRequest = HTTPClientRequest(
-            method: request.method, url: "http://\(upstream.address):\(upstream.port)\(path)", headers: headers,
-            body: request.body, timeout: forward.timeout ?? .seconds(3600))
-
-        let started = ContinuousClock.now
-        do {
-            let answer = try client.sendBlocking(upstreamRequest)
-            var responseHeaders = HTTPHeaders()
-            for field in answer.headers
-            where !Self.hopByHop.contains(field.name.lowercased()) && field.name.lowercased() != "content-length" {
-                responseHeaders.add(name: field.name, value: field.value)
-            }
-            return HTTPResponse(status: answer.status, headers: responseHeaders, body: .bytes(answer.body))
-        } catch {
-            let elapsed = ContinuousClock.now - started
-            // curl reports a slow connect and a slow answer alike. Like Envoy, running out of the route's
-            // timeout is 504; failing to connect before it is 503.
-            if error.code == .timedOut, let timeout = forward.timeout, elapsed >= timeout * 0.95 {
-                return .json(["error": "upstream request timeout", "cluster": cluster.name], status: .gatewayTimeout)
-            }
-            return .json(
-                [
-                    "error": "upstream connect error: \(error.code.summary)", "cluster": cluster.name,
-                    "upstream": "\(upstream)",
-                ],
-                status: .serviceUnavailable)
-        }
+    private func clusterName(of upstream: UpstreamRequest) -> String {
+        clusterByEndpoint["\(upstream.host):\(upstream.port)"] ?? "-"
     }
 
-    /// Header fields that describe one connection and are never forwarded (RFC 9110, section 7.6.1).
-    private static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade",
-    ]
+    private static func json(_ fields: [String: String], status: HTTPStatus, requestID: String) -> ProxyResponse {
+        var response = ProxyResponse.json(fields, status: status)
+        response.headers["x-request-id"] = requestID
+        return response
+    }
+}
 
-    /// The query string, re-encoded from its decoded items, with its leading `?`; empty when there is none.
-    static func encodedQuery(_ items: [HTTPRequest.QueryItem]) -> String {
-        guard !items.isEmpty else { return "" }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        func encode(_ text: String) -> String {
-            text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-        }
-        return "?" + items.map { "\(encode($0.name))=\(encode($0.value))" }.joined(separator: "&")
+/// A cluster endpoint and the IPv4 address it resolved to, if it did.
+struct ResolvedEndpoint: Sendable {
+    /// The endpoint as the config names it.
+    let name: SocketAddress
+    /// The IPv4 literal to connect to; nil when the name did not resolve.
+    let host: String?
+    /// The port to connect to (the mapped one under `--resolve`).
+    let port: Int
+
+    init(_ endpoint: SocketAddress, mapped: SocketAddress?) {
+        let target = mapped ?? endpoint
+        self.name = endpoint
+        self.port = target.port
+        self.host = Self.ipv4(target.address)
+    }
+
+    /// `name` itself when it is an IPv4 literal, else the system resolver's first IPv4 address for it.
+    static func ipv4(_ name: String) -> String? {
+        var probe = in_addr()
+        if inet_pton(AF_INET, name, &probe) == 1 { return name }
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var results: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(name, nil, &hints, &results) == 0, let first = results else { return nil }
+        defer { freeaddrinfo(results) }
+        guard let address = first.pointee.ai_addr else { return nil }
+        var ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &ipv4, &text, socklen_t(INET_ADDRSTRLEN)) != nil else { return nil }
+        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }
 

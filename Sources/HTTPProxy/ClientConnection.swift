@@ -1,0 +1,440 @@
+import CEventPoll
+import Foundation
+import HTTPTypes
+
+/// One client's connection: reads its requests one at a time, has each decided, and writes each response,
+/// directly or relayed from an upstream, before it reads the next (pipelined requests wait their turn).
+final class ClientConnection: EventSource {
+    /// Where the connection is.
+    private enum Phase {
+        /// Waiting for, or reading, a request.
+        case reading
+        /// The request went upstream; nothing of the response has been written yet.
+        case awaitingUpstream(Exchange)
+        /// The upstream's response head went out; its body follows as it arrives.
+        case relaying(Exchange)
+        /// The whole response is in `output`; once written, `completion` is reported.
+        case flushing(Completion)
+        case closed
+    }
+
+    /// What is reported once a response has been written.
+    private struct Completion {
+        let request: ProxyRequest
+        let decision: ProxyDecision
+        let status: HTTPStatus
+        let failure: UpstreamFailure?
+        let started: ContinuousClock.Instant
+    }
+
+    let descriptor: Int32
+    let remote: String
+    // The loop owns every connection it serves and outlives them.
+    private unowned let loop: EventLoop
+    private let parser = MessageParser(.request)
+    private var phase = Phase.reading
+
+    // Input: bytes read past the end of the current request, and whether the socket may hold more.
+    private var pending: [UInt8] = []
+    private var inputReady = false
+    private var peerClosed = false
+    private var readingNow = false
+    // The request being read.
+    private var body: [UInt8] = []
+    private var partialRequest = false
+    private var rejection: ProxyResponse?
+    // The current response's traits, fixed when its request completed.
+    private var keepAlive = true
+    private var clientSpeaksHTTP11 = true
+    private var framing = BodyFraming.none
+    // Output not yet taken by the kernel.
+    private var output: [UInt8] = []
+    private var outputSent = 0
+    private var deadline: ContinuousClock.Instant
+
+    /// Relayed bytes buffered for a slow client before the upstream is read no further.
+    static let relayBacklogLimit = 1 << 20
+
+    init(descriptor: Int32, remote: String, loop: EventLoop) {
+        self.descriptor = descriptor
+        self.remote = remote
+        self.loop = loop
+        self.deadline = .now + loop.shared.configuration.idleTimeout
+        parser.onHead = { [unowned self] in requestHead() }
+        parser.onBody = { [unowned self] bytes in requestBody(bytes) }
+    }
+
+    var backlog: Int { output.count - outputSent }
+
+    // MARK: - Events
+
+    func handle(events: UInt32) {
+        if case .closed = phase { return }
+        if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+            abort()
+            return
+        }
+        if events & EPOLLRDHUP.rawValue != 0 { peerClosed = true }
+        if events & EPOLLOUT.rawValue != 0 && backlog > 0 { flush() }
+        if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 {
+            inputReady = true
+            if case .reading = phase { readRequests() }
+        }
+    }
+
+    func checkDeadlines(now: ContinuousClock.Instant) {
+        switch phase {
+        case .reading:
+            guard now >= deadline else { return }
+            if partialRequest {
+                let seconds = loop.shared.configuration.idleTimeout.components.seconds
+                reject(.json(["error": "the request did not arrive within \(seconds) s"], status: 408))
+            } else {
+                close()
+            }
+        case .awaitingUpstream(let exchange), .relaying(let exchange):
+            guard let limit = exchange.deadline, now >= limit, let timeout = exchange.upstream.timeout else { return }
+            exchange.connection?.abandon()
+            upstreamFailed(
+                UpstreamFailure(.timedOut, detail: "no complete response within \(timeout)"), exchange: exchange)
+        case .flushing:
+            if now >= deadline { abort() }
+        case .closed:
+            break
+        }
+    }
+
+    /// Closes the connection if it is between requests; the loop calls this when the proxy stops.
+    func closeIfIdle() {
+        if case .reading = phase, !partialRequest, pending.isEmpty { close() }
+    }
+
+    // MARK: - Reading requests
+
+    private func readRequests() {
+        guard !readingNow else { return }
+        readingNow = true
+        defer { readingNow = false }
+        while case .reading = phase {
+            if !pending.isEmpty {
+                let bytes = pending
+                pending.removeAll(keepingCapacity: true)
+                bytes.withUnsafeBytes { consume($0) }
+                continue
+            }
+            guard inputReady else { return }
+            switch Socket.read(descriptor, into: loop.readBuffer) {
+            case .bytes(let count):
+                // A short read emptied the socket; the next arrival brings a new edge.
+                if count < loop.readBuffer.count { inputReady = peerClosed }
+                deadline = .now + loop.shared.configuration.idleTimeout
+                consume(UnsafeRawBufferPointer(rebasing: loop.readBuffer[..<count]))
+            case .wouldBlock:
+                inputReady = false
+            case .endOfStream, .failed:
+                close()
+            }
+        }
+    }
+
+    private func consume(_ bytes: UnsafeRawBufferPointer) {
+        partialRequest = true
+        switch parser.parse(bytes) {
+        case .needsMore:
+            break
+        case .messageComplete(let consumed):
+            // Bytes past the request wait in `pending` until its response is out; the parser itself may go on.
+            if consumed < bytes.count { pending.append(contentsOf: bytes[consumed...]) }
+            parser.resume()
+            requestComplete()
+        case .failed(let failure):
+            reject(response(for: failure))
+        }
+    }
+
+    private func requestHead() -> MessageParser.HeadVerdict {
+        let limit = loop.shared.configuration.maxBodySize
+        body.removeAll(keepingCapacity: true)
+        if let length = parser.declaredContentLength {
+            guard length <= UInt64(limit) else {
+                rejection = .json(["error": "the request body is larger than \(limit) bytes"], status: 413)
+                return .refuse
+            }
+            body.reserveCapacity(Int(length))
+        }
+        let expectsContinue = parser.fields.contains {
+            HTTPHeaders.sameName($0.name, "expect") && HTTPHeaders.sameName($0.value, "100-continue")
+        }
+        if expectsContinue && parser.isHTTP11 {
+            // The body is read here, not upstream, so the go-ahead comes from here too.
+            output.append("HTTP/1.1 100 Continue\r\n\r\n")
+            flush()
+        }
+        return .readBody
+    }
+
+    private func requestBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let limit = loop.shared.configuration.maxBodySize
+        guard body.count + bytes.count <= limit else {
+            rejection = .json(["error": "the request body is larger than \(limit) bytes"], status: 413)
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    private func response(for failure: MessageParser.Failure) -> ProxyResponse {
+        switch failure {
+        case .headTooLarge:
+            .json(["error": "the request's header fields are larger than 80 KiB"], status: 431)
+        case .refused:
+            rejection ?? .json(["error": "the request was refused"], status: 400)
+        case .upgrade:
+            .json(["error": "protocol upgrades (Upgrade, CONNECT) are not supported"], status: 501)
+        case .invalid(let reason):
+            .json(["error": "malformed HTTP request: \(reason)"], status: 400)
+        }
+    }
+
+    private func requestComplete() {
+        let started = ContinuousClock.now
+        let request = ProxyRequest(
+            method: parser.method, target: String(decoding: parser.target, as: UTF8.self),
+            headers: HTTPHeaders(parser.fields), body: body, remoteAddress: remote)
+        body = []
+        partialRequest = false
+        keepAlive = parser.keepsAlive && !loop.draining
+        clientSpeaksHTTP11 = parser.isHTTP11
+
+        let decision = loop.shared.handler.decide(request)
+        switch decision {
+        case .respond(let response):
+            send(response, completion: Completion(
+                request: request, decision: decision, status: response.status, failure: nil, started: started))
+        case .forward(let upstream):
+            forward(Exchange(request: request, decision: decision, upstream: upstream, started: started))
+        }
+    }
+
+    /// Answers a request that could not be read, then closes: what follows it on the connection cannot be trusted.
+    private func reject(_ response: ProxyResponse) {
+        loop.shared.logger.info(
+            "request rejected", ["remote": remote, "status": response.status.code, "reason": response.bodyText])
+        keepAlive = false
+        clientSpeaksHTTP11 = true
+        pending.removeAll()
+        write(response, headRequest: false)
+        phase = .flushing(
+            Completion(
+                request: ProxyRequest(method: "-", target: "-", remoteAddress: remote), decision: .respond(response),
+                status: response.status, failure: nil, started: .now))
+        flush()
+    }
+
+    // MARK: - Writing responses
+
+    private func send(_ response: ProxyResponse, completion: Completion) {
+        write(response, headRequest: completion.request.method == .head)
+        phase = .flushing(completion)
+        flush()
+    }
+
+    /// Serializes a whole response into `output`.
+    private func write(_ response: ProxyResponse, headRequest: Bool) {
+        output.append("HTTP/1.1 \(response.status.code) \(response.status.reasonPhrase)\r\n")
+        for field in HopByHop.relayed(response.headers) {
+            output.appendField(field.name, field.value)
+        }
+        output.appendField("content-length", String(response.body.count))
+        if !keepAlive { output.appendField("connection", "close") }
+        output.append("\r\n")
+        if !headRequest { output.append(contentsOf: response.body) }
+    }
+
+    /// Writes what the kernel takes; the rest waits for the socket's next writable edge.
+    func flush() {
+        while outputSent < output.count {
+            let result = output.withUnsafeBytes { Socket.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[outputSent...])) }
+            switch result {
+            case .bytes(let count):
+                outputSent += count
+            case .wouldBlock:
+                return
+            case .endOfStream, .failed:
+                abort()
+                return
+            }
+        }
+        if output.capacity > 4 * Self.relayBacklogLimit { output = [] } else { output.removeAll(keepingCapacity: true) }
+        outputSent = 0
+        deadline = .now + loop.shared.configuration.idleTimeout
+        switch phase {
+        case .flushing(let completion):
+            responseWritten(completion)
+        case .relaying(let exchange):
+            exchange.connection?.clientDrained()
+        default:
+            break
+        }
+    }
+
+    private func responseWritten(_ completion: Completion) {
+        report(completion.request, completion.decision, status: completion.status, failure: completion.failure,
+            started: completion.started, completed: true)
+        guard keepAlive && !loop.draining else {
+            close()
+            return
+        }
+        phase = .reading
+        deadline = .now + loop.shared.configuration.idleTimeout
+        readRequests()
+    }
+
+    private func report(
+        _ request: ProxyRequest, _ decision: ProxyDecision, status: HTTPStatus?, failure: UpstreamFailure?,
+        started: ContinuousClock.Instant, completed: Bool
+    ) {
+        // A request that could not be read was logged when it was rejected; the handler never saw it.
+        guard request.method.rawValue != "-" else { return }
+        loop.shared.handler.finished(
+            request, decision: decision,
+            outcome: ProxyOutcome(status: status, failure: failure, elapsed: .now - started, completed: completed))
+    }
+
+    // MARK: - The upstream leg
+
+    private func forward(_ exchange: Exchange, freshConnection: Bool = false) {
+        phase = .awaitingUpstream(exchange)
+        let address = UpstreamAddress(host: exchange.upstream.host, port: exchange.upstream.port)
+        if !freshConnection, let idle = loop.takeIdleUpstream(to: address) {
+            idle.begin(exchange, for: self, reused: true)
+            return
+        }
+        switch UpstreamConnection.open(to: address, loop: loop) {
+        case .success(let connection):
+            connection.begin(exchange, for: self, reused: false)
+        case .failure(let failure):
+            upstreamFailed(failure, exchange: exchange)
+        }
+    }
+
+    /// The upstream's response head: relays it, and tells the parser whether a body follows.
+    func relayHead(status: Int, fields: [HTTPHeaders.Field], chunked: Bool, contentLength: UInt64?, exchange: Exchange)
+        -> MessageParser.HeadVerdict
+    {
+        let status = HTTPStatus(code: status)
+        exchange.relayedStatus = status
+        phase = .relaying(exchange)
+        let bodiless = exchange.request.method == .head || status.code == 204 || status.code == 304
+        if bodiless {
+            framing = .none
+        } else if contentLength != nil && !chunked {
+            framing = .length
+        } else if clientSpeaksHTTP11 {
+            framing = .chunked
+        } else {
+            framing = .untilClose
+            keepAlive = false
+        }
+
+        let added = exchange.upstream.responseHeaders
+        output.append("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        let kept = bodiless ? ["content-length"] : []
+        for field in HopByHop.relayed(fields, keeping: kept) where added[field.name] == nil {
+            output.appendField(field.name, field.value)
+        }
+        for field in added {
+            output.appendField(field.name, field.value)
+        }
+        switch framing {
+        case .length: output.appendField("content-length", String(contentLength ?? 0))
+        case .chunked: output.appendField("transfer-encoding", "chunked")
+        case .none, .untilClose: break
+        }
+        if !keepAlive {
+            output.appendField("connection", "close")
+        } else if !clientSpeaksHTTP11 {
+            output.appendField("connection", "keep-alive")
+        }
+        output.append("\r\n")
+        return exchange.request.method == .head ? .noBody : .readBody
+    }
+
+    /// A piece of the upstream's body.
+    func relayBody(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        if case .chunked = framing {
+            output.append(String(bytes.count, radix: 16))
+            output.append("\r\n")
+            output.append(contentsOf: bytes)
+            output.append("\r\n")
+        } else {
+            output.append(contentsOf: bytes)
+        }
+    }
+
+    /// The upstream's response ended: finishes the framing and reports once it is written.
+    func relayEnded(_ exchange: Exchange) {
+        if case .chunked = framing { output.append("0\r\n\r\n") }
+        phase = .flushing(
+            Completion(
+                request: exchange.request, decision: exchange.decision, status: exchange.relayedStatus ?? 502,
+                failure: nil, started: exchange.started))
+        flush()
+    }
+
+    /// The upstream leg failed. Before any of the response went out the handler's answer is sent; after, the
+    /// client connection is cut, which is how a client learns that a relayed response broke off.
+    func upstreamFailed(_ failure: UpstreamFailure, exchange: Exchange) {
+        exchange.connection = nil
+        if case .awaitingUpstream = phase {
+            let response = loop.shared.handler.answer(failure, request: exchange.request, upstream: exchange.upstream)
+            send(
+                response,
+                completion: Completion(
+                    request: exchange.request, decision: exchange.decision, status: response.status, failure: failure,
+                    started: exchange.started))
+        } else {
+            report(exchange.request, exchange.decision, status: exchange.relayedStatus, failure: failure,
+                started: exchange.started, completed: false)
+            close()
+        }
+    }
+
+    /// A reused upstream connection turned out closed before answering: the request goes again on a new one.
+    func retry(_ exchange: Exchange) {
+        exchange.retried = true
+        forward(exchange, freshConnection: true)
+    }
+
+    // MARK: - Closing
+
+    /// Closes a connection that has nothing in progress.
+    private func close() {
+        if case .closed = phase { return }
+        phase = .closed
+        loop.closeDescriptor(descriptor)
+        loop.clientClosed()
+    }
+
+    /// Closes the connection whatever it is doing: the peer went away, or the proxy is stopping.
+    func abort() {
+        switch phase {
+        case .awaitingUpstream(let exchange), .relaying(let exchange):
+            exchange.connection?.abandon()
+            report(exchange.request, exchange.decision, status: exchange.relayedStatus, failure: nil,
+                started: exchange.started, completed: false)
+        case .flushing(let completion):
+            report(completion.request, completion.decision, status: completion.status, failure: completion.failure,
+                started: completion.started, completed: false)
+        case .reading, .closed:
+            break
+        }
+        close()
+    }
+}
+
+extension ProxyResponse {
+    /// The body as text, for log lines.
+    var bodyText: String { String(decoding: body, as: UTF8.self) }
+}

@@ -1,0 +1,222 @@
+import CHTTPParser
+import HTTPTypes
+
+/// One direction of an HTTP/1.1 connection (the requests a client sends, or the responses an upstream sends),
+/// parsed by http-parser.
+///
+/// The parser collects each message's head; the owner sees the head and the body through `onHead` and
+/// `onBody` as they are parsed. It pauses at the end of every message, so bytes of a pipelined next message
+/// stay unparsed until the owner has dealt with the current one and calls `resume()`.
+final class MessageParser {
+    /// The kinds of stream: requests from a client, responses from an upstream.
+    enum Kind {
+        case request
+        case response
+    }
+
+    /// What `parse` found.
+    enum Outcome: Equatable {
+        /// Every byte was taken; the message goes on.
+        case needsMore
+        /// A message ended after the first `consumed` bytes; the rest belong to the next one.
+        case messageComplete(consumed: Int)
+        /// The bytes are not valid HTTP/1.1, or a callback refused them.
+        case failed(Failure)
+    }
+
+    /// Why parsing stopped.
+    enum Failure: Equatable {
+        /// The head is larger than http-parser's limit (80 KiB).
+        case headTooLarge
+        /// `onBody` refused more bytes, or `onHead` refused the head.
+        case refused
+        /// The stream asks for a protocol upgrade (`Upgrade:` or `CONNECT`), which a proxy of requests cannot relay.
+        case upgrade
+        /// Anything else, with http-parser's name and description of it.
+        case invalid(String)
+    }
+
+    /// What `onHead` tells the parser about the body.
+    enum HeadVerdict {
+        /// Parse the body the head announces.
+        case readBody
+        /// The message has no body whatever the head says (a response to `HEAD`).
+        case noBody
+        /// Stop: the owner will not take this message.
+        case refuse
+    }
+
+    /// The request target (requests only), as bytes, gathered across callbacks.
+    private(set) var target: [UInt8] = []
+    /// The header fields of the current message, complete once `onHead` is called.
+    private(set) var fields: [HTTPHeaders.Field] = []
+    /// Called when the head is complete.
+    var onHead: () -> HeadVerdict = { .readBody }
+    /// Called with each piece of the body; false stops parsing with `.refused`.
+    var onBody: (UnsafeRawBufferPointer) -> Bool = { _ in true }
+
+    // The C parser and its callback table, owned by this object and freed in `deinit`. The callbacks reach this
+    // object through `state.pointee.data`, an unretained pointer: they run only inside `parse`, which this object
+    // calls, so it is alive whenever they run.
+    private let state: UnsafeMutablePointer<http_parser>
+    private let settings: UnsafeMutablePointer<http_parser_settings>
+    private var name: [UInt8] = []
+    private var value: [UInt8] = []
+    private var readingValue = false
+
+    init(_ kind: Kind) {
+        state = .allocate(capacity: 1)
+        settings = .allocate(capacity: 1)
+        http_parser_init(state, kind == .request ? HTTP_REQUEST : HTTP_RESPONSE)
+        http_parser_settings_init(settings)
+        settings.pointee.on_message_begin = { parser in
+            MessageParser.owner(of: parser).beginMessage()
+            return 0
+        }
+        settings.pointee.on_url = { parser, bytes, count in
+            MessageParser.owner(of: parser).target.append(bytes, count)
+            return 0
+        }
+        settings.pointee.on_header_field = { parser, bytes, count in
+            MessageParser.owner(of: parser).headerName(bytes, count)
+            return 0
+        }
+        settings.pointee.on_header_value = { parser, bytes, count in
+            MessageParser.owner(of: parser).headerValue(bytes, count)
+            return 0
+        }
+        settings.pointee.on_headers_complete = { parser in
+            // 0 reads the body, 1 tells http-parser there is none, anything else is an error.
+            switch MessageParser.owner(of: parser).headComplete() {
+            case .readBody: 0
+            case .noBody: 1
+            case .refuse: 3
+            }
+        }
+        settings.pointee.on_body = { parser, bytes, count in
+            guard let bytes else { return 0 }
+            return MessageParser.owner(of: parser).onBody(UnsafeRawBufferPointer(start: bytes, count: count)) ? 0 : 1
+        }
+        settings.pointee.on_message_complete = { parser in
+            http_parser_pause(parser, 1)
+            return 0
+        }
+        state.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        state.deallocate()
+        settings.deallocate()
+    }
+
+    private static func owner(of parser: UnsafeMutablePointer<http_parser>?) -> MessageParser {
+        // Set in `init` before any callback can run; see the note on `state`.
+        Unmanaged<MessageParser>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    }
+
+    // MARK: - Parsing
+
+    /// Parses `bytes`, calling `onHead` and `onBody` as the message's parts arrive.
+    func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return .needsMore }
+        let consumed = http_parser_execute(state, settings, base.assumingMemoryBound(to: CChar.self), bytes.count)
+        return outcome(consumed: consumed, of: bytes.count)
+    }
+
+    /// Tells the parser the stream ended; a response whose body runs to the end of the connection completes here.
+    func parseEndOfStream() -> Outcome {
+        let consumed = http_parser_execute(state, settings, nil, 0)
+        return outcome(consumed: consumed, of: 0)
+    }
+
+    /// Lets parsing go on past the end of the message that paused it.
+    func resume() {
+        http_parser_pause(state, 0)
+    }
+
+    private func outcome(consumed: Int, of count: Int) -> Outcome {
+        let code = http_errno(rawValue: state.pointee.http_errno)
+        switch code {
+        case HPE_OK:
+            if state.pointee.upgrade == 1 { return .failed(.upgrade) }
+            return consumed == count ? .needsMore : .failed(.invalid("HPE_UNKNOWN: the parser stopped early"))
+        case HPE_PAUSED:
+            return .messageComplete(consumed: consumed)
+        case HPE_HEADER_OVERFLOW:
+            return .failed(.headTooLarge)
+        case HPE_CB_body, HPE_CB_headers_complete:
+            return .failed(.refused)
+        default:
+            let name = String(cString: http_errno_name(code))
+            let description = String(cString: http_errno_description(code))
+            return .failed(.invalid("\(name): \(description)"))
+        }
+    }
+
+    // MARK: - What the parser knows about the current message
+
+    /// The request method (requests only).
+    var method: HTTPMethod {
+        HTTPMethod(rawValue: String(cString: http_method_str(http_method(UInt32(state.pointee.method)))))
+    }
+
+    /// The status code (responses only).
+    var statusCode: Int { Int(state.pointee.status_code) }
+
+    /// Whether the connection may carry another message after this one, from the version and `Connection`.
+    var keepsAlive: Bool { http_should_keep_alive(state) != 0 }
+
+    /// True for HTTP/1.1 and later; HTTP/1.0 peers understand neither chunked bodies nor implied keep-alive.
+    var isHTTP11: Bool { state.pointee.http_major > 1 || (state.pointee.http_major == 1 && state.pointee.http_minor >= 1) }
+
+    /// Whether the body is chunked (valid from the head on).
+    var isChunked: Bool { state.pointee.flags & UInt32(F_CHUNKED.rawValue) != 0 }
+
+    /// The `Content-Length`, when the head gave one (valid inside `onHead`).
+    var declaredContentLength: UInt64? {
+        state.pointee.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0 ? state.pointee.content_length : nil
+    }
+
+    // MARK: - Callbacks
+
+    private func beginMessage() {
+        target.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        name.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
+        readingValue = false
+    }
+
+    private func headerName(_ bytes: UnsafePointer<CChar>?, _ count: Int) {
+        if readingValue { commitField() }
+        name.append(bytes, count)
+    }
+
+    private func headerValue(_ bytes: UnsafePointer<CChar>?, _ count: Int) {
+        readingValue = true
+        value.append(bytes, count)
+    }
+
+    private func headComplete() -> HeadVerdict {
+        if readingValue || !name.isEmpty { commitField() }
+        return onHead()
+    }
+
+    private func commitField() {
+        // http-parser leaves surrounding whitespace out of the value, except trailing spaces before CRLF.
+        while let last = value.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { value.removeLast() }
+        fields.append(
+            HTTPHeaders.Field(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+        name.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
+        readingValue = false
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends `count` bytes from a C buffer.
+    fileprivate mutating func append(_ bytes: UnsafePointer<CChar>?, _ count: Int) {
+        guard let bytes, count > 0 else { return }
+        append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+    }
+}

@@ -1,0 +1,28 @@
+import HTTPTypes
+
+/// Decides, per request, what the proxy does, and hears how each request ended.
+///
+/// Every method is called on one of the proxy's event-loop threads, which serve many connections each: they
+/// must return promptly and never block.
+public protocol ProxyHandler: Sendable {
+    /// What to do with a request whose head and whole body have arrived.
+    func decide(_ request: ProxyRequest) -> ProxyDecision
+
+    /// The answer to send when the upstream gave no response, before any of one reached the client.
+    func answer(_ failure: UpstreamFailure, request: ProxyRequest, upstream: UpstreamRequest) -> ProxyResponse
+
+    /// Called once per request when its response has been sent, or when its connection was lost first.
+    func finished(_ request: ProxyRequest, decision: ProxyDecision, outcome: ProxyOutcome)
+}
+
+/// How one request ended.
+public struct ProxyOutcome: Sendable {
+    /// The status sent to the client; nil when the connection was lost before a response head went out.
+    public var status: HTTPStatus?
+    /// Why the upstream gave no complete response, when it did not.
+    public var failure: UpstreamFailure?
+    /// From the whole request having arrived to the last response byte written (or the loss).
+    public var elapsed: Duration
+    /// True when the whole response was handed to the client's connection.
+    public var completed: Bool
+}

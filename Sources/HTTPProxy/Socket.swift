@@ -1,0 +1,108 @@
+import Foundation
+
+/// The few socket calls the proxy makes, wrapped so that callers see Swift values instead of errno.
+enum Socket {
+    /// What a non-blocking read or write did.
+    enum Transfer {
+        /// This many bytes moved.
+        case bytes(Int)
+        /// The kernel has nothing to give (read) or no room (write) right now.
+        case wouldBlock
+        /// The peer closed its side (read only).
+        case endOfStream
+        /// The connection failed, with the system's reason.
+        case failed(String)
+    }
+
+    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Transfer {
+        while true {
+            let count = Foundation.read(descriptor, buffer.baseAddress, buffer.count)
+            if count > 0 { return .bytes(count) }
+            if count == 0 { return .endOfStream }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(SystemError.text())
+        }
+    }
+
+    static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Transfer {
+        while true {
+            // MSG_NOSIGNAL: a closed peer is an error here, not a SIGPIPE for the whole process.
+            let count = send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            if count >= 0 { return .bytes(count) }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(SystemError.text())
+        }
+    }
+
+    /// Turns off Nagle's algorithm: responses are written whole, and waiting for more would only add latency.
+    static func setNoDelay(_ descriptor: Int32) {
+        var on: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// `address:port` of an IPv4 socket address.
+    static func describe(_ address: sockaddr_in) -> String {
+        var copy = address.sin_addr
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        inet_ntop(AF_INET, &copy, &text, socklen_t(INET_ADDRSTRLEN))
+        let host = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return "\(host):\(UInt16(bigEndian: address.sin_port))"
+    }
+
+    /// An IPv4 socket address, or nil when `host` is not an IPv4 literal.
+    static func address(host: String, port: Int) -> sockaddr_in? {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(clamping: port).bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return nil }
+        return address
+    }
+
+    /// What a non-blocking connect did.
+    enum Connect {
+        /// Connected already (loopback often is).
+        case connected(Int32)
+        /// Under way: the socket becomes writable when it has connected or failed.
+        case inProgress(Int32)
+        /// Failed at once, with the system's reason.
+        case failed(String)
+    }
+
+    static func connect(to address: sockaddr_in) -> Connect {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return .failed(SystemError.text()) }
+        setNoDelay(descriptor)
+        var target = address
+        let result = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Foundation.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if result == 0 { return .connected(descriptor) }
+        if errno == EINPROGRESS { return .inProgress(descriptor) }
+        let reason = SystemError.text()
+        close(descriptor)
+        return .failed(reason)
+    }
+
+    /// The error a non-blocking connect ended with, or nil when it connected.
+    static func pendingError(_ descriptor: Int32) -> String? {
+        var code: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &code, &length) == 0 else { return SystemError.text() }
+        return code == 0 ? nil : SystemError.text(code)
+    }
+}
+
+/// The system's words for an errno value.
+enum SystemError {
+    static func text(_ code: Int32 = errno) -> String {
+        String(cString: strerror(code))
+    }
+}
+
+/// An upstream's IPv4 address and port: the key of the idle-connection pool.
+struct UpstreamAddress: Hashable {
+    let host: String
+    let port: Int
+}

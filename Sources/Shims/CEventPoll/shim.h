@@ -1,0 +1,3 @@
+// Linux readiness notification and event counters, from the C library (Swift's Glibc module leaves them out).
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
