@@ -24,18 +24,22 @@ public final class Gateway: ProxyHandler {
         /// Cluster endpoint host names mapped to local addresses, such as
         /// `free-tier-service.free-service.svc.cluster.local` to `127.0.0.1:5001`.
         public var resolve: [String: SocketAddress]
+        /// Event-loop threads serving connections; one per CPU by default (Envoy's `--concurrency`).
+        public var concurrency: Int
         /// Where request lines go.
         public var logger: Logger
 
         /// Creates a configuration.
         public init(
             envoy: EnvoyConfig, listenerName: String? = nil, listen: SocketAddress? = nil,
-            resolve: [String: SocketAddress] = [:], logger: Logger = Logger(label: "gateway")
+            resolve: [String: SocketAddress] = [:], concurrency: Int = ProcessInfo.processInfo.activeProcessorCount,
+            logger: Logger = Logger(label: "gateway")
         ) {
             self.envoy = envoy
             self.listenerName = listenerName
             self.listen = listen
             self.resolve = resolve
+            self.concurrency = concurrency
             self.logger = logger
         }
     }
@@ -94,7 +98,8 @@ public final class Gateway: ProxyHandler {
         let address = configuration.listen ?? SocketAddress(address: "127.0.0.1", port: listener.address.port)
         let server = try ProxyServer(
             configuration: ProxyServer.Configuration(
-                host: address.address, port: UInt16(clamping: address.port), idleTimeout: .seconds(15),
+                host: address.address, port: UInt16(clamping: address.port), eventLoops: configuration.concurrency,
+                idleTimeout: .seconds(15),
                 maxBodySize: 16 << 20, logger: configuration.logger),
             handler: self)
         configuration.logger.info(

@@ -7,6 +7,16 @@ import EnvoyConfig
 /// routes are tried in order and the first match wins.
 struct Router: Sendable {
     let configuration: RouteConfiguration
+    /// Each virtual host's domains, lower-cased once here rather than on every request.
+    private let domains: [[String]]
+    /// The host with `*` among its domains, the last resort.
+    private let catchAll: Int?
+
+    init(configuration: RouteConfiguration) {
+        self.configuration = configuration
+        self.domains = configuration.virtualHosts.map { $0.domains.map { $0.lowercased() } }
+        self.catchAll = domains.firstIndex { $0.contains("*") }
+    }
 
     func route(host: String?, target: String) -> (host: VirtualHost, route: Route)? {
         guard let virtualHost = virtualHost(for: host ?? "") else { return nil }
@@ -15,31 +25,33 @@ struct Router: Sendable {
     }
 
     func virtualHost(for hostHeader: String) -> VirtualHost? {
-        let host = Self.strippingPort(hostHeader).lowercased()
         let hosts = configuration.virtualHosts
-        if let exact = hosts.first(where: { $0.domains.contains { $0.lowercased() == host } }) {
-            return exact
+        // The common shape, one host serving every domain, needs no look at the Host header.
+        if hosts.count == 1, let catchAll { return hosts[catchAll] }
+        let host = Self.strippingPort(hostHeader).lowercased()
+        if let exact = domains.firstIndex(where: { $0.contains(host) }) {
+            return hosts[exact]
         }
-        var best: (host: VirtualHost, length: Int)?
-        for candidate in hosts {
-            for domain in candidate.domains where domain.count > 1 && domain.hasPrefix("*") {
-                let suffix = domain.dropFirst().lowercased()
+        var best: (index: Int, length: Int)?
+        for (index, candidates) in domains.enumerated() {
+            for domain in candidates where domain.count > 1 && domain.hasPrefix("*") {
+                let suffix = domain.dropFirst()
                 if host.hasSuffix(suffix), host.count > suffix.count, suffix.count > (best?.length ?? -1) {
-                    best = (candidate, suffix.count)
+                    best = (index, suffix.count)
                 }
             }
         }
-        if let best { return best.host }
-        for candidate in hosts {
-            for domain in candidate.domains where domain.count > 1 && domain.hasSuffix("*") {
-                let prefix = domain.dropLast().lowercased()
+        if let best { return hosts[best.index] }
+        for (index, candidates) in domains.enumerated() {
+            for domain in candidates where domain.count > 1 && domain.hasSuffix("*") {
+                let prefix = domain.dropLast()
                 if host.hasPrefix(prefix), host.count > prefix.count, prefix.count > (best?.length ?? -1) {
-                    best = (candidate, prefix.count)
+                    best = (index, prefix.count)
                 }
             }
         }
-        if let best { return best.host }
-        return hosts.first { $0.domains.contains("*") }
+        if let best { return hosts[best.index] }
+        return catchAll.map { hosts[$0] }
     }
 
     private static func strippingPort(_ host: String) -> String {

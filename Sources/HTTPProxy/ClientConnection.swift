@@ -199,7 +199,7 @@ final class ClientConnection: EventSource {
     private func requestComplete() {
         let started = ContinuousClock.now
         let request = ProxyRequest(
-            method: parser.method, target: String(decoding: parser.target, as: UTF8.self),
+            method: parser.method, target: String(utf8Bytes: parser.target),
             headers: HTTPHeaders(parser.fields), body: body, remoteAddress: remote)
         body = []
         partialRequest = false
@@ -242,7 +242,7 @@ final class ClientConnection: EventSource {
     /// Serializes a whole response into `output`.
     private func write(_ response: ProxyResponse, headRequest: Bool) {
         output.append("HTTP/1.1 \(response.status.code) \(response.status.reasonPhrase)\r\n")
-        for field in HopByHop.relayed(response.headers) {
+        for field in HopByHop.relayed(response.headers.fields) {
             output.appendField(field.name, field.value)
         }
         output.appendField("content-length", String(response.body.count))

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 
 /// One request on its way through the proxy: what the client asked, what the handler decided, and where its
@@ -59,17 +58,27 @@ enum HopByHop {
 
     /// The fields of `fields` to relay: without hop-by-hop fields or those the `Connection` field names, except
     /// those in `kept`.
-    static func relayed(_ fields: some Sequence<HTTPHeaders.Field>, keeping kept: [String] = []) -> [HTTPHeaders.Field] {
+    static func relayed(_ fields: [HTTPHeaders.Field], keeping kept: [String] = []) -> [HTTPHeaders.Field] {
         var named: [String] = []
         for field in fields where HTTPHeaders.sameName(field.name, "connection") {
-            for option in field.value.split(separator: ",") {
-                named.append(option.trimmingCharacters(in: .whitespaces))
+            for option in field.value.utf8.split(separator: UInt8(ascii: ",")) {
+                let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+                let start = option.firstIndex { !blank($0) } ?? option.endIndex
+                let end = option.lastIndex { !blank($0) }.map { option.index(after: $0) } ?? start
+                named.append(String(Substring(option[start..<end])))
             }
         }
         return fields.filter { field in
             if kept.contains(where: { HTTPHeaders.sameName($0, field.name) }) { return true }
             return !contains(field.name) && !named.contains { HTTPHeaders.sameName($0, field.name) }
         }
+    }
+}
+
+extension String {
+    /// Text from UTF-8 bytes, invalid sequences replaced; through a buffer pointer, which takes the fast path.
+    init(utf8Bytes bytes: [UInt8]) {
+        self = bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
     }
 }
 

@@ -206,7 +206,7 @@ final class MessageParser {
         // http-parser leaves surrounding whitespace out of the value, except trailing spaces before CRLF.
         while let last = value.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { value.removeLast() }
         fields.append(
-            HTTPHeaders.Field(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+            HTTPHeaders.Field(name: String(utf8Bytes: name), value: String(utf8Bytes: value)))
         name.removeAll(keepingCapacity: true)
         value.removeAll(keepingCapacity: true)
         readingValue = false

@@ -91,7 +91,7 @@ final class UpstreamConnection: EventSource {
         output.append(request.target)
         output.append(" HTTP/1.1\r\n")
         var hasHost = false
-        for field in HopByHop.relayed(request.headers) {
+        for field in HopByHop.relayed(request.headers.fields) {
             if !hasHost && HTTPHeaders.sameName(field.name, "host") { hasHost = true }
             output.appendField(field.name, field.value)
         }

@@ -70,13 +70,19 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// Whether two field names are equal ignoring ASCII case (field names are ASCII tokens, RFC 9110 section 5.1).
     public static func sameName(_ lhs: String, _ rhs: String) -> Bool {
-        let left = lhs.utf8
-        let right = rhs.utf8
-        guard left.count == right.count else { return false }
-        for (a, b) in zip(left, right) where a != b {
-            // Setting bit 5 lowercases an ASCII letter; only letters may differ in that bit alone.
-            guard a | 0x20 == b | 0x20, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(a | 0x20) else { return false }
+        var left = lhs
+        var right = rhs
+        guard left.utf8.count == right.utf8.count else { return false }
+        return left.withUTF8 { left in
+            right.withUTF8 { right in
+                for index in 0..<left.count where left[index] != right[index] {
+                    // Setting bit 5 lowercases an ASCII letter; only letters may differ in that bit alone.
+                    let lowered = left[index] | 0x20
+                    guard lowered == right[index] | 0x20, lowered >= UInt8(ascii: "a"), lowered <= UInt8(ascii: "z")
+                    else { return false }
+                }
+                return true
+            }
         }
-        return true
     }
 }

@@ -8,7 +8,7 @@ import Logging
 //
 //   gateway --config Manifests/envoy/envoy.yaml [--listen 127.0.0.1:8080]
 //           [--resolve free-tier-service.free-service.svc.cluster.local=127.0.0.1:5001 ...]
-//           [--listener NAME] [--log-level info]
+//           [--listener NAME] [--concurrency THREADS] [--log-level info]
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("gateway: error: \(message)\n".utf8))
@@ -26,7 +26,7 @@ SignalWaiter.install()
 let options: CommandLineOptions
 do {
     options = try CommandLineOptions(
-        Array(CommandLine.arguments.dropFirst()), values: ["config", "listen", "listener", "log-level"],
+        Array(CommandLine.arguments.dropFirst()), values: ["config", "listen", "listener", "concurrency", "log-level"],
         repeatable: ["resolve"])
 } catch {
     fail(error.message)
@@ -52,13 +52,21 @@ for mapping in options.all("resolve") {
     resolve[String(parts[0])] = socketAddress(String(parts[1]), option: "resolve")
 }
 
+var concurrency = ProcessInfo.processInfo.activeProcessorCount
+if let text = options.value("concurrency") {
+    guard let threads = Int(text), (1...256).contains(threads) else {
+        fail("--concurrency \(text) is not a number of threads from 1 to 256")
+    }
+    concurrency = threads
+}
+
 let logger = Logger(label: "gateway", level: level)
 do {
     let gateway = try Gateway(
         configuration: Gateway.Configuration(
             envoy: envoy, listenerName: options.value("listener"),
             listen: options.value("listen").map { socketAddress($0, option: "listen") }, resolve: resolve,
-            logger: logger))
+            concurrency: concurrency, logger: logger))
     let server = try gateway.start()
     SignalWaiter.waitThenStop(stopping: { logger.info("stopping", ["signal": $0]) }) { await server.stop() }
 } catch {
