@@ -190,7 +190,7 @@ final class ClientConnection: EventSource {
         case .refused:
             rejection ?? .json(["error": "the request was refused"], status: 400)
         case .upgrade:
-            .json(["error": "protocol upgrades (Upgrade, CONNECT) are not supported"], status: 501)
+            .json(["error": "CONNECT is not supported: this is a reverse proxy"], status: 501)
         case .invalid(let reason):
             .json(["error": "malformed HTTP request: \(reason)"], status: 400)
         }
@@ -203,8 +203,14 @@ final class ClientConnection: EventSource {
             headers: HTTPHeaders(parser.fields), body: body, remoteAddress: remote)
         body = []
         partialRequest = false
-        keepAlive = parser.keepsAlive && !loop.draining
+        // A request asking to switch protocols is served as plain HTTP (RFC 9110, section 7.8, lets a server
+        // ignore Upgrade); the bytes after it may be in the other protocol, so the connection ends with it.
+        keepAlive = parser.keepsAlive && !loop.draining && !parser.isUpgrade
         clientSpeaksHTTP11 = parser.isHTTP11
+        if request.method.rawValue == "CONNECT" {
+            reject(.json(["error": "CONNECT is not supported: this is a reverse proxy"], status: 501))
+            return
+        }
 
         let decision = loop.shared.handler.decide(request)
         switch decision {
@@ -241,6 +247,7 @@ final class ClientConnection: EventSource {
 
     /// Serializes a whole response into `output`.
     private func write(_ response: ProxyResponse, headRequest: Bool) {
+        if loop.draining { keepAlive = false }
         output.append("HTTP/1.1 \(response.status.code) \(response.status.reasonPhrase)\r\n")
         for field in HopByHop.relayed(response.headers.fields) {
             output.appendField(field.name, field.value)
@@ -325,6 +332,7 @@ final class ClientConnection: EventSource {
         let status = HTTPStatus(code: status)
         exchange.relayedStatus = status
         phase = .relaying(exchange)
+        if loop.draining { keepAlive = false }
         let bodiless = exchange.request.method == .head || status.code == 204 || status.code == 304
         if bodiless {
             framing = .none

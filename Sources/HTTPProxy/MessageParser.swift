@@ -30,7 +30,7 @@ final class MessageParser {
         case headTooLarge
         /// `onBody` refused more bytes, or `onHead` refused the head.
         case refused
-        /// The stream asks for a protocol upgrade (`Upgrade:` or `CONNECT`), which a proxy of requests cannot relay.
+        /// The stream switched protocols where no message end was seen (a `CONNECT` tunnel, a 101 response).
         case upgrade
         /// Anything else, with http-parser's name and description of it.
         case invalid(String)
@@ -168,6 +168,9 @@ final class MessageParser {
 
     /// True for HTTP/1.1 and later; HTTP/1.0 peers understand neither chunked bodies nor implied keep-alive.
     var isHTTP11: Bool { state.pointee.http_major > 1 || (state.pointee.http_major == 1 && state.pointee.http_minor >= 1) }
+
+    /// Whether the message asked to switch protocols (`Upgrade` with `Connection: upgrade`, or `CONNECT`).
+    var isUpgrade: Bool { state.pointee.upgrade == 1 }
 
     /// Whether the body is chunked (valid from the head on).
     var isChunked: Bool { state.pointee.flags & UInt32(F_CHUNKED.rawValue) != 0 }
