@@ -152,7 +152,8 @@ public final class Gateway: ProxyHandler {
             headers["x-request-id"] = requestID
             headers["x-forwarded-proto"] = "http"
             if let remote = request.remoteAddress.split(separator: ":").first {
-                headers["x-forwarded-for"] = request.headers["x-forwarded-for"].map { "\($0), \(remote)" } ?? String(remote)
+                headers["x-forwarded-for"] =
+                    request.headers["x-forwarded-for"].map { "\($0), \(remote)" } ?? String(remote)
             }
             return .forward(
                 UpstreamRequest(
@@ -169,9 +170,11 @@ public final class Gateway: ProxyHandler {
         switch failure.kind {
         case .timedOut:
             return Self.json(
-                ["error": "upstream request timeout", "cluster": cluster], status: .gatewayTimeout, requestID: requestID)
+                ["error": "upstream request timeout", "cluster": cluster], status: .gatewayTimeout, requestID: requestID
+            )
         case .connectFailed, .connectTimedOut, .reset, .invalidResponse:
-            let summary = failure.kind == .connectFailed || failure.kind == .connectTimedOut
+            let summary =
+                failure.kind == .connectFailed || failure.kind == .connectTimedOut
                 ? "upstream connect error: \(failure.detail)" : "upstream reset: \(failure.detail)"
             return Self.json(
                 ["error": summary, "cluster": cluster, "upstream": "\(upstream.host):\(upstream.port)"],
@@ -242,7 +245,7 @@ struct ResolvedEndpoint: Sendable {
         var ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
         var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         guard inet_ntop(AF_INET, &ipv4, &text, socklen_t(INET_ADDRSTRLEN)) != nil else { return nil }
-        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -215,8 +215,10 @@ final class ClientConnection: EventSource {
         let decision = loop.shared.handler.decide(request)
         switch decision {
         case .respond(let response):
-            send(response, completion: Completion(
-                request: request, decision: decision, status: response.status, failure: nil, started: started))
+            send(
+                response,
+                completion: Completion(
+                    request: request, decision: decision, status: response.status, failure: nil, started: started))
         case .forward(let upstream):
             forward(Exchange(request: request, decision: decision, upstream: upstream, started: started))
         }
@@ -261,7 +263,9 @@ final class ClientConnection: EventSource {
     /// Writes what the kernel takes; the rest waits for the socket's next writable edge.
     func flush() {
         while outputSent < output.count {
-            let result = output.withUnsafeBytes { Socket.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[outputSent...])) }
+            let result = output.withUnsafeBytes {
+                Socket.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[outputSent...]))
+            }
             switch result {
             case .bytes(let count):
                 outputSent += count
@@ -286,7 +290,8 @@ final class ClientConnection: EventSource {
     }
 
     private func responseWritten(_ completion: Completion) {
-        report(completion.request, completion.decision, status: completion.status, failure: completion.failure,
+        report(
+            completion.request, completion.decision, status: completion.status, failure: completion.failure,
             started: completion.started, completed: true)
         guard keepAlive && !loop.draining else {
             close()
@@ -403,7 +408,8 @@ final class ClientConnection: EventSource {
                     request: exchange.request, decision: exchange.decision, status: response.status, failure: failure,
                     started: exchange.started))
         } else {
-            report(exchange.request, exchange.decision, status: exchange.relayedStatus, failure: failure,
+            report(
+                exchange.request, exchange.decision, status: exchange.relayedStatus, failure: failure,
                 started: exchange.started, completed: false)
             close()
         }
@@ -430,10 +436,12 @@ final class ClientConnection: EventSource {
         switch phase {
         case .awaitingUpstream(let exchange), .relaying(let exchange):
             exchange.connection?.abandon()
-            report(exchange.request, exchange.decision, status: exchange.relayedStatus, failure: nil,
+            report(
+                exchange.request, exchange.decision, status: exchange.relayedStatus, failure: nil,
                 started: exchange.started, completed: false)
         case .flushing(let completion):
-            report(completion.request, completion.decision, status: completion.status, failure: completion.failure,
+            report(
+                completion.request, completion.decision, status: completion.status, failure: completion.failure,
                 started: completion.started, completed: false)
         case .reading, .closed:
             break

@@ -70,24 +70,24 @@ final class MessageParser {
         http_parser_init(state, kind == .request ? HTTP_REQUEST : HTTP_RESPONSE)
         http_parser_settings_init(settings)
         settings.pointee.on_message_begin = { parser in
-            MessageParser.owner(of: parser).beginMessage()
+            MessageParser.owner(of: parser)?.beginMessage()
             return 0
         }
         settings.pointee.on_url = { parser, bytes, count in
-            MessageParser.owner(of: parser).target.append(bytes, count)
+            MessageParser.owner(of: parser)?.target.append(bytes, count)
             return 0
         }
         settings.pointee.on_header_field = { parser, bytes, count in
-            MessageParser.owner(of: parser).headerName(bytes, count)
+            MessageParser.owner(of: parser)?.headerName(bytes, count)
             return 0
         }
         settings.pointee.on_header_value = { parser, bytes, count in
-            MessageParser.owner(of: parser).headerValue(bytes, count)
+            MessageParser.owner(of: parser)?.headerValue(bytes, count)
             return 0
         }
         settings.pointee.on_headers_complete = { parser in
             // 0 reads the body, 1 tells http-parser there is none, anything else is an error.
-            switch MessageParser.owner(of: parser).headComplete() {
+            switch MessageParser.owner(of: parser)?.headComplete() ?? .refuse {
             case .readBody: 0
             case .noBody: 1
             case .refuse: 3
@@ -95,7 +95,8 @@ final class MessageParser {
         }
         settings.pointee.on_body = { parser, bytes, count in
             guard let bytes else { return 0 }
-            return MessageParser.owner(of: parser).onBody(UnsafeRawBufferPointer(start: bytes, count: count)) ? 0 : 1
+            return MessageParser.owner(of: parser)?.onBody(UnsafeRawBufferPointer(start: bytes, count: count)) == true
+                ? 0 : 1
         }
         settings.pointee.on_message_complete = { parser in
             http_parser_pause(parser, 1)
@@ -109,9 +110,10 @@ final class MessageParser {
         settings.deallocate()
     }
 
-    private static func owner(of parser: UnsafeMutablePointer<http_parser>?) -> MessageParser {
-        // Set in `init` before any callback can run; see the note on `state`.
-        Unmanaged<MessageParser>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    /// The object whose parser this is; set in `init` before any callback can run (see the note on `state`).
+    private static func owner(of parser: UnsafeMutablePointer<http_parser>?) -> MessageParser? {
+        guard let context = parser?.pointee.data else { return nil }
+        return Unmanaged<MessageParser>.fromOpaque(context).takeUnretainedValue()
     }
 
     // MARK: - Parsing
@@ -167,7 +169,9 @@ final class MessageParser {
     var keepsAlive: Bool { http_should_keep_alive(state) != 0 }
 
     /// True for HTTP/1.1 and later; HTTP/1.0 peers understand neither chunked bodies nor implied keep-alive.
-    var isHTTP11: Bool { state.pointee.http_major > 1 || (state.pointee.http_major == 1 && state.pointee.http_minor >= 1) }
+    var isHTTP11: Bool {
+        state.pointee.http_major > 1 || (state.pointee.http_major == 1 && state.pointee.http_minor >= 1)
+    }
 
     /// Whether the message asked to switch protocols (`Upgrade` with `Connection: upgrade`, or `CONNECT`).
     var isUpgrade: Bool { state.pointee.upgrade == 1 }

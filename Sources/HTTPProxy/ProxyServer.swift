@@ -83,7 +83,8 @@ public final class ProxyServer: Sendable {
 
     private static func listen(on address: sockaddr_in, configuration: Configuration) throws(ProxyServerError) -> Int32
     {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else {
             throw ProxyServerError(.couldNotStart, message: "could not open a socket: \(SystemError.text())")
         }

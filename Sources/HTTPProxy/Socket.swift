@@ -45,7 +45,7 @@ enum Socket {
         var copy = address.sin_addr
         var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &copy, &text, socklen_t(INET_ADDRSTRLEN))
-        let host = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return "\(host):\(UInt16(bigEndian: address.sin_port))"
     }
 
@@ -69,7 +69,8 @@ enum Socket {
     }
 
     static func connect(to address: sockaddr_in) -> Connect {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return .failed(SystemError.text()) }
         setNoDelay(descriptor)
         var target = address

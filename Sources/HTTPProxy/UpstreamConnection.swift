@@ -165,7 +165,8 @@ final class UpstreamConnection: EventSource {
             fail(
                 UpstreamFailure(
                     .connectTimedOut,
-                    detail: "no connection to \(address.host):\(address.port) within \(exchange.upstream.connectTimeout)"))
+                    detail:
+                        "no connection to \(address.host):\(address.port) within \(exchange.upstream.connectTimeout)"))
         case .idle:
             if let limit = idleDeadline, now >= limit { close() }
         case .active, .closed:
@@ -177,7 +178,9 @@ final class UpstreamConnection: EventSource {
 
     private func flush() {
         while outputSent < output.count {
-            let result = output.withUnsafeBytes { Socket.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[outputSent...])) }
+            let result = output.withUnsafeBytes {
+                Socket.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[outputSent...]))
+            }
             switch result {
             case .bytes(let count):
                 outputSent += count
@@ -214,7 +217,8 @@ final class UpstreamConnection: EventSource {
                 if case .messageComplete = parser.parseEndOfStream(), exchange != nil {
                     complete(reusable: false)
                 } else {
-                    fail(UpstreamFailure(.reset, detail: "the upstream closed the connection before the response ended"))
+                    fail(
+                        UpstreamFailure(.reset, detail: "the upstream closed the connection before the response ended"))
                 }
             case .failed(let reason):
                 fail(UpstreamFailure(.reset, detail: reason))

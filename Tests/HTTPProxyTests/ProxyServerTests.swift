@@ -33,7 +33,8 @@ final class RecordingHandler: ProxyHandler {
     }
 
     func answer(_ failure: UpstreamFailure, request: ProxyRequest, upstream: UpstreamRequest) -> ProxyResponse {
-        .json(["error": failure.kind.rawValue, "detail": failure.detail], status: failure.kind == .timedOut ? 504 : 503)
+        .json(
+            ["error": failure.kind.rawValue, "detail": failure.detail], status: failure.kind == .timedOut ? 504 : 503)
     }
 
     func finished(_ request: ProxyRequest, decision: ProxyDecision, outcome: ProxyOutcome) {
@@ -74,7 +75,8 @@ func waitFor(_ condition: () -> Bool) async {
 
 @Suite struct ProxyServerTests {
     func withProxy(
-        upstream: UInt16, timeout: Duration? = .seconds(5), configure: (inout ProxyServer.Configuration) -> Void = { _ in },
+        upstream: UInt16, timeout: Duration? = .seconds(5),
+        configure: (inout ProxyServer.Configuration) -> Void = { _ in },
         _ body: (_ port: UInt16, _ handler: RecordingHandler) async throws -> Void
     ) async throws {
         let handler = RecordingHandler(upstreamPort: upstream, timeout: timeout)
@@ -95,7 +97,10 @@ func waitFor(_ condition: () -> Bool) async {
         let upstream = try ScriptedUpstream { _ in
             upstreamReply(
                 "201 Created",
-                fields: ["Content-Type: text/plain", "Content-Length: 5", "Keep-Alive: timeout=5", "Connection: keep-alive, X-Secret", "X-Secret: 1"],
+                fields: [
+                    "Content-Type: text/plain", "Content-Length: 5", "Keep-Alive: timeout=5",
+                    "Connection: keep-alive, X-Secret", "X-Secret: 1",
+                ],
                 body: "hello")
         }
         try await withProxy(upstream: upstream.port) { port, handler in
@@ -137,7 +142,9 @@ func waitFor(_ condition: () -> Bool) async {
     func pipelining() async throws {
         try await withProxy(upstream: 1) { port, handler in
             let client = try RawConnection(port: port)
-            client.send("GET /direct/1 HTTP/1.1\r\nHost: a\r\n\r\nGET /direct/2 HTTP/1.1\r\nHost: a\r\n\r\nGET /direct/3 HTTP/1.1\r\nHost: a\r\n\r\n")
+            client.send(
+                "GET /direct/1 HTTP/1.1\r\nHost: a\r\n\r\nGET /direct/2 HTTP/1.1\r\nHost: a\r\n\r\nGET /direct/3 HTTP/1.1\r\nHost: a\r\n\r\n"
+            )
             let responses = client.readUntil { holdsWholeResponses($0, count: 3) }
             let bodies = responses.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix(9) }
             #expect(bodies == ["/direct/1", "/direct/2", "/direct/3"])
@@ -190,14 +197,16 @@ func waitFor(_ condition: () -> Bool) async {
         }
     }
 
-    @Test("unreadable requests get a JSON 4xx, reach no handler, and close the connection", arguments: [
-        ("GARBAGE\r\n\r\n", "400"),
-        ("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "400"),
-        ("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"),
-        ("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n", "413"),
-        ("GET /x HTTP/1.1\r\nHost: a\r\nX-Big: " + String(repeating: "a", count: 90_000) + "\r\n\r\n", "431"),
-        ("CONNECT tiers:443 HTTP/1.1\r\nHost: tiers:443\r\n\r\n", "501"),
-    ])
+    @Test(
+        "unreadable requests get a JSON 4xx, reach no handler, and close the connection",
+        arguments: [
+            ("GARBAGE\r\n\r\n", "400"),
+            ("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "400"),
+            ("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"),
+            ("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n", "413"),
+            ("GET /x HTTP/1.1\r\nHost: a\r\nX-Big: " + String(repeating: "a", count: 90_000) + "\r\n\r\n", "431"),
+            ("CONNECT tiers:443 HTTP/1.1\r\nHost: tiers:443\r\n\r\n", "501"),
+        ])
     func rejected(request: String, status: String) async throws {
         try await withProxy(upstream: 1, configure: { $0.maxBodySize = 1000 }) { port, handler in
             let client = try RawConnection(port: port)
@@ -215,7 +224,8 @@ func waitFor(_ condition: () -> Bool) async {
     func chunkedBodyLimit() async throws {
         try await withProxy(upstream: 1, configure: { $0.maxBodySize = 10 }) { port, handler in
             let client = try RawConnection(port: port)
-            client.send("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n")
+            client.send(
+                "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n")
             #expect(client.readToEnd().hasPrefix("HTTP/1.1 413 "))
             #expect(handler.decided == 0)
         }

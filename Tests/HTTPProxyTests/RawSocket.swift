@@ -31,7 +31,8 @@ final class RawConnection {
     deinit { close(descriptor) }
 
     static func setTimeout(_ descriptor: Int32, _ timeout: Duration) {
-        var value = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        var value = timeval(
+            tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -40,7 +41,9 @@ final class RawConnection {
     func send(_ bytes: [UInt8]) {
         var sent = 0
         while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { Foundation.send(descriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            let count = bytes[sent...].withUnsafeBytes {
+                Foundation.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard count > 0 else { return }
             sent += count
         }
@@ -101,7 +104,9 @@ final class ScriptedUpstream: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         listen(listener, 64)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -143,11 +148,12 @@ final class ScriptedUpstream: @unchecked Sendable {
             while request == nil {
                 if let end = pending.firstRange(of: Array("\r\n\r\n".utf8)) {
                     let head = String(decoding: pending[..<end.upperBound], as: UTF8.self)
-                    let length = head.split(separator: "\r\n").compactMap { line -> Int? in
-                        let parts = line.split(separator: ":", maxSplits: 1)
-                        guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
-                        return Int(parts[1].trimmingCharacters(in: .whitespaces))
-                    }.first ?? 0
+                    let length =
+                        head.split(separator: "\r\n").compactMap { line -> Int? in
+                            let parts = line.split(separator: ":", maxSplits: 1)
+                            guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
+                            return Int(parts[1].trimmingCharacters(in: .whitespaces))
+                        }.first ?? 0
                     if pending.count >= end.upperBound + length {
                         request = String(decoding: pending[..<(end.upperBound + length)], as: UTF8.self)
                         pending.removeFirst(end.upperBound + length)
