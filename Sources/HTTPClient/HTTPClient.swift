@@ -51,20 +51,6 @@ public final class HTTPClient: Sendable {
         return HTTPClientResponse(status: HTTPStatus(code: status), headers: transfer.headers, body: transfer.body)
     }
 
-    /// Sends `request` on the calling thread, blocking it until the whole response has arrived or the
-    /// request's timeout has passed. For callers that own a thread per request (a proxy on a
-    /// thread-per-connection server); everything else should `await` `send`.
-    ///
-    /// - Throws: `HTTPClientError` when no response arrived.
-    public func sendBlocking(_ request: HTTPClientRequest) throws(HTTPClientError) -> HTTPClientResponse {
-        let easy = try takeHandle(for: request.url)
-        let transfer = Transfer(easy: easy)
-        let result = perform(request, on: easy, with: transfer, timeout: request.timeout ?? configuration.timeout)
-        returnHandle(easy)
-        let status = try result.get()
-        return HTTPClientResponse(status: HTTPStatus(code: status), headers: transfer.headers, body: transfer.body)
-    }
-
     /// Sends `request` and returns as soon as the response head arrives; the body follows as a stream.
     ///
     /// The transfer ends when the body ends, when the consumer stops iterating, or after the request's timeout

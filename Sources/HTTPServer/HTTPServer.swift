@@ -38,33 +38,11 @@ public final class HTTPServer: Sendable {
     /// The running daemon, or nil once `stop()` has begun. Guards against stopping twice.
     private let daemon: Mutex<DaemonHandle?>
 
-    /// Starts listening at once.
+    /// Starts listening at once; each request's handler runs in a task of its own.
     ///
     /// - Throws: `HTTPServerError` when the address is not IPv4, TLS is unavailable, or libmicrohttpd refuses
     ///   to start (most often: the port is in use).
-    /// A handler that answers on the connection's own thread, for servers whose work is blocking anyway (a
-    /// proxy waiting on its upstream): no task is started and no thread is woken per request.
-    public typealias BlockingHandler = @Sendable (HTTPRequest) -> HTTPResponse
-
-    /// Starts a server whose handler blocks its connection's thread until it answers.
-    ///
-    /// - Throws: `HTTPServerError` when the daemon cannot start.
-    public convenience init(configuration: Configuration, blockingHandler: @escaping BlockingHandler)
-        throws(HTTPServerError)
-    {
-        try self.init(configuration: configuration, handler: { blockingHandler($0) }, blockingHandler: blockingHandler)
-    }
-
-    /// Starts a server whose `async` handler runs in a task per request.
-    ///
-    /// - Throws: `HTTPServerError` when the daemon cannot start.
-    public convenience init(configuration: Configuration, handler: @escaping Handler) throws(HTTPServerError) {
-        try self.init(configuration: configuration, handler: handler, blockingHandler: nil)
-    }
-
-    private init(
-        configuration: Configuration, handler: @escaping Handler, blockingHandler: BlockingHandler?
-    ) throws(HTTPServerError) {
+    public init(configuration: Configuration, handler: @escaping Handler) throws(HTTPServerError) {
         // 1. Check what can be checked before touching the C library.
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -79,7 +57,7 @@ public final class HTTPServer: Sendable {
         }
 
         // 2. Start the daemon. The core is retained for the daemon's whole life and released after it stops.
-        let core = ServerCore(configuration: configuration, handler: handler, blockingHandler: blockingHandler)
+        let core = ServerCore(configuration: configuration, handler: handler)
         let context = Unmanaged.passRetained(core).toOpaque()
         let timeoutSeconds = max(1, Int((configuration.connectionTimeout + .milliseconds(999)).components.seconds))
         let started = withUnsafePointer(to: &address) { pointer in

@@ -9,8 +9,6 @@ import Synchronization
 final class ServerCore: Sendable {
     let configuration: HTTPServer.Configuration
     let handler: HTTPServer.Handler
-    /// When set, called directly on the connection's thread instead of `handler` in a task.
-    let blockingHandler: HTTPServer.BlockingHandler?
     /// Requests whose first access-handler call has happened and whose completion has not: `stop()` waits
     /// for this to reach zero.
     private let inFlight = Atomic<Int>(0)
@@ -21,13 +19,9 @@ final class ServerCore: Sendable {
     /// C copies of the TLS PEM strings, alive as long as the core because libmicrohttpd keeps the pointers.
     private let tlsStrings: CStringPair?
 
-    init(
-        configuration: HTTPServer.Configuration, handler: @escaping HTTPServer.Handler,
-        blockingHandler: HTTPServer.BlockingHandler? = nil
-    ) {
+    init(configuration: HTTPServer.Configuration, handler: @escaping HTTPServer.Handler) {
         self.configuration = configuration
         self.handler = handler
-        self.blockingHandler = blockingHandler
         self.tlsStrings = configuration.tls.map {
             CStringPair(first: $0.privateKeyPEM, second: $0.certificatePEM)
         }
@@ -57,7 +51,6 @@ final class ServerCore: Sendable {
     /// Runs `handler` on `request` in a task that `cancelHandlers()` can reach, blocking this (connection)
     /// thread until it answers.
     func respond(to request: HTTPRequest) -> HTTPResponse {
-        if let blockingHandler { return blockingHandler(request) }
         let answer = Mutex<HTTPResponse?>(nil)
         let done = DispatchSemaphore(value: 0)
         let handler = self.handler
