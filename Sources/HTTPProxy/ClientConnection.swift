@@ -255,7 +255,11 @@ final class ClientConnection: EventSource {
             output.appendField(field.name, field.value)
         }
         output.appendField("content-length", String(response.body.count))
-        if !keepAlive { output.appendField("connection", "close") }
+        if !keepAlive {
+            output.appendField("connection", "close")
+        } else if !clientSpeaksHTTP11 {
+            output.appendField("connection", "keep-alive")
+        }
         output.append("\r\n")
         if !headRequest { output.append(contentsOf: response.body) }
     }
