@@ -95,7 +95,7 @@ static_resources:
               - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: $upstream } } }
 CONF
 # Access lines at info would measure the terminal; warning keeps the gateway's per-request log out of it.
-"$gateway" --config "$work/envoy.yaml" --listen "127.0.0.1:$front" ${GATEWAY_FLAGS:-} --log-level warning >"$work/gateway.log" 2>&1 &
+"$gateway" --config "$work/envoy.yaml" --listen "127.0.0.1:$front" --log-level warning >"$work/gateway.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$front/free" >/dev/null && break; sleep 0.1; done
 

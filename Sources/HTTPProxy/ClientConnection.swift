@@ -59,7 +59,7 @@ final class ClientConnection: EventSource {
         self.descriptor = descriptor
         self.remote = remote
         self.loop = loop
-        self.deadline = .now + loop.shared.configuration.idleTimeout
+        self.deadline = loop.now + loop.shared.configuration.idleTimeout
         parser.onHead = { [unowned self] in requestHead() }
         parser.onBody = { [unowned self] bytes in requestBody(bytes) }
     }
@@ -127,7 +127,7 @@ final class ClientConnection: EventSource {
             case .bytes(let count):
                 // A short read emptied the socket; the next arrival brings a new edge.
                 if count < loop.readBuffer.count { inputReady = peerClosed }
-                deadline = .now + loop.shared.configuration.idleTimeout
+                deadline = loop.now + loop.shared.configuration.idleTimeout
                 consume(UnsafeRawBufferPointer(rebasing: loop.readBuffer[..<count]))
             case .wouldBlock:
                 inputReady = false
@@ -162,9 +162,7 @@ final class ClientConnection: EventSource {
             }
             body.reserveCapacity(Int(length))
         }
-        let expectsContinue = parser.fields.contains {
-            HTTPHeaders.sameName($0.name, "expect") && HTTPHeaders.sameName($0.value, "100-continue")
-        }
+        let expectsContinue = parser.value(of: "expect").map { HTTPHeaders.sameName($0, "100-continue") } ?? false
         if expectsContinue && parser.isHTTP11 {
             // The body is read here, not upstream, so the go-ahead comes from here too.
             output.append("HTTP/1.1 100 Continue\r\n\r\n")
@@ -235,7 +233,7 @@ final class ClientConnection: EventSource {
         phase = .flushing(
             Completion(
                 request: ProxyRequest(method: "-", target: "-", remoteAddress: remote), decision: .respond(response),
-                status: response.status, failure: nil, started: .now))
+                status: response.status, failure: nil, started: loop.now))
         flush()
     }
 
@@ -282,7 +280,7 @@ final class ClientConnection: EventSource {
         }
         if output.capacity > 4 * Self.relayBacklogLimit { output = [] } else { output.removeAll(keepingCapacity: true) }
         outputSent = 0
-        deadline = .now + loop.shared.configuration.idleTimeout
+        deadline = loop.now + loop.shared.configuration.idleTimeout
         switch phase {
         case .flushing(let completion):
             responseWritten(completion)
@@ -302,7 +300,7 @@ final class ClientConnection: EventSource {
             return
         }
         phase = .reading
-        deadline = .now + loop.shared.configuration.idleTimeout
+        deadline = loop.now + loop.shared.configuration.idleTimeout
         readRequests()
     }
 
@@ -334,18 +332,17 @@ final class ClientConnection: EventSource {
         }
     }
 
-    /// The upstream's response head: relays it, and tells the parser whether a body follows.
-    func relayHead(status: Int, fields: [HTTPHeaders.Field], chunked: Bool, contentLength: UInt64?, exchange: Exchange)
-        -> MessageParser.HeadVerdict
-    {
-        let status = HTTPStatus(code: status)
+    /// The upstream's response head, in `parser`: relays it, and tells the parser whether a body follows.
+    func relayHead(from parser: MessageParser, exchange: Exchange) -> MessageParser.HeadVerdict {
+        let status = HTTPStatus(code: parser.statusCode)
         exchange.relayedStatus = status
         phase = .relaying(exchange)
         if loop.draining { keepAlive = false }
         let bodiless = exchange.request.method == .head || status.code == 204 || status.code == 304
+        let contentLength = parser.declaredContentLength
         if bodiless {
             framing = .none
-        } else if contentLength != nil && !chunked {
+        } else if contentLength != nil && !parser.isChunked {
             framing = .length
         } else if clientSpeaksHTTP11 {
             framing = .chunked
@@ -354,12 +351,31 @@ final class ClientConnection: EventSource {
             keepAlive = false
         }
 
-        let added = exchange.upstream.responseHeaders
+        // 1. The status line.
         output.append("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
-        let kept = bodiless ? ["content-length"] : []
-        for field in HopByHop.relayed(fields, keeping: kept) where added[field.name] == nil {
-            output.appendField(field.name, field.value)
+
+        // 2. The upstream's fields, copied as bytes, except hop-by-hop ones, those its Connection names, and those
+        // the handler sets (a response to HEAD keeps its Content-Length: it describes the body a GET would get).
+        let head = parser.headBytes
+        var named: [ArraySlice<UInt8>] = []
+        for span in parser.spans where ASCII.equalIgnoringCase(head[span.name], "connection") {
+            for token in head[span.value].split(separator: UInt8(ascii: ",")) { named.append(ASCII.trimmed(token)) }
         }
+        let added = exchange.upstream.responseHeaders
+        for span in parser.spans {
+            let name = head[span.name]
+            let kept = bodiless && ASCII.equalIgnoringCase(name, "content-length")
+            if !kept && (HopByHop.contains(bytes: name) || named.contains { ASCII.equalIgnoringCase($0, name) }) {
+                continue
+            }
+            if added.contains(where: { ASCII.equalIgnoringCase(name, $0.name) }) { continue }
+            output.append(contentsOf: name)
+            output.append(contentsOf: ": ".utf8)
+            output.append(contentsOf: head[span.value])
+            output.append(contentsOf: "\r\n".utf8)
+        }
+
+        // 3. The handler's fields, the framing, and whether the connection stays open.
         for field in added {
             output.appendField(field.name, field.value)
         }

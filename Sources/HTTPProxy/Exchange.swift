@@ -56,6 +56,11 @@ enum HopByHop {
         names.contains { HTTPHeaders.sameName($0, name) }
     }
 
+    /// Whether the field name `bytes` is one of `names`, in any case.
+    static func contains(bytes: ArraySlice<UInt8>) -> Bool {
+        names.contains { ASCII.equalIgnoringCase(bytes, $0) }
+    }
+
     /// The fields of `fields` to relay: without hop-by-hop fields or those the `Connection` field names, except
     /// those in `kept`.
     static func relayed(_ fields: [HTTPHeaders.Field], keeping kept: [String] = []) -> [HTTPHeaders.Field] {
@@ -78,6 +83,11 @@ enum HopByHop {
 extension String {
     /// Text from UTF-8 bytes, invalid sequences replaced; through a buffer pointer, which takes the fast path.
     init(utf8Bytes bytes: [UInt8]) {
+        self = bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Text from a slice of UTF-8 bytes, the same way.
+    init(utf8Bytes bytes: ArraySlice<UInt8>) {
         self = bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -48,8 +48,10 @@ final class MessageParser {
 
     /// The request target (requests only), as bytes, gathered across callbacks.
     private(set) var target: [UInt8] = []
-    /// The header fields of the current message, complete once `onHead` is called.
-    private(set) var fields: [HTTPHeaders.Field] = []
+    /// The current message's field names and values, back to back; `spans` says where each is.
+    private(set) var headBytes: [UInt8] = []
+    /// Where each header field's name and value lie in `headBytes`, complete once `onHead` is called.
+    private(set) var spans: [FieldSpan] = []
     /// Called when the head is complete.
     var onHead: () -> HeadVerdict = { .readBody }
     /// Called with each piece of the body; false stops parsing with `.refused`.
@@ -60,8 +62,9 @@ final class MessageParser {
     // calls, so it is alive whenever they run.
     private let state: UnsafeMutablePointer<http_parser>
     private let settings: UnsafeMutablePointer<http_parser_settings>
-    private var name: [UInt8] = []
-    private var value: [UInt8] = []
+    private var nameStart = 0
+    private var valueStart = 0
+    private var readingName = false
     private var readingValue = false
 
     init(_ kind: Kind) {
@@ -184,39 +187,113 @@ final class MessageParser {
         state.pointee.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0 ? state.pointee.content_length : nil
     }
 
+    /// The header fields as strings, for whoever needs them as such (the request side; responses are relayed
+    /// from the bytes).
+    var fields: [HTTPHeaders.Field] {
+        spans.map { span in
+            HTTPHeaders.Field(
+                name: String(utf8Bytes: headBytes[span.name]), value: String(utf8Bytes: headBytes[span.value]))
+        }
+    }
+
+    /// The value of the first field called `name` (any case), as text.
+    func value(of name: String) -> String? {
+        spans.first { ASCII.equalIgnoringCase(headBytes[$0.name], name) }.map { String(utf8Bytes: headBytes[$0.value]) }
+    }
+
     // MARK: - Callbacks
 
     private func beginMessage() {
         target.removeAll(keepingCapacity: true)
-        fields.removeAll(keepingCapacity: true)
-        name.removeAll(keepingCapacity: true)
-        value.removeAll(keepingCapacity: true)
+        headBytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+        readingName = false
         readingValue = false
     }
 
     private func headerName(_ bytes: UnsafePointer<CChar>?, _ count: Int) {
         if readingValue { commitField() }
-        name.append(bytes, count)
+        if !readingName {
+            readingName = true
+            nameStart = headBytes.count
+        }
+        headBytes.append(bytes, count)
     }
 
     private func headerValue(_ bytes: UnsafePointer<CChar>?, _ count: Int) {
-        readingValue = true
-        value.append(bytes, count)
+        if !readingValue {
+            readingValue = true
+            valueStart = headBytes.count
+        }
+        headBytes.append(bytes, count)
     }
 
     private func headComplete() -> HeadVerdict {
-        if readingValue || !name.isEmpty { commitField() }
+        if readingName || readingValue { commitField() }
         return onHead()
     }
 
     private func commitField() {
+        if !readingValue { valueStart = headBytes.count }
         // http-parser leaves surrounding whitespace out of the value, except trailing spaces before CRLF.
-        while let last = value.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { value.removeLast() }
-        fields.append(
-            HTTPHeaders.Field(name: String(utf8Bytes: name), value: String(utf8Bytes: value)))
-        name.removeAll(keepingCapacity: true)
-        value.removeAll(keepingCapacity: true)
+        var valueEnd = headBytes.count
+        while valueEnd > valueStart,
+            headBytes[valueEnd - 1] == UInt8(ascii: " ") || headBytes[valueEnd - 1] == UInt8(ascii: "\t")
+        {
+            valueEnd -= 1
+        }
+        spans.append(FieldSpan(name: nameStart..<valueStart, value: valueStart..<valueEnd))
+        readingName = false
         readingValue = false
+    }
+}
+
+/// Where one header field's name and value lie in a parser's `headBytes`.
+struct FieldSpan {
+    let name: Range<Int>
+    let value: Range<Int>
+}
+
+/// Byte-level helpers for the ASCII tokens of HTTP heads.
+enum ASCII {
+    /// Whether `bytes` spell `text` ignoring ASCII case.
+    static func equalIgnoringCase(_ bytes: ArraySlice<UInt8>, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { expected in
+            guard expected.count == bytes.count else { return false }
+            var index = bytes.startIndex
+            for byte in expected {
+                let actual = bytes[index]
+                if actual != byte {
+                    let lowered = actual | 0x20
+                    guard lowered == byte | 0x20, lowered >= UInt8(ascii: "a"), lowered <= UInt8(ascii: "z") else {
+                        return false
+                    }
+                }
+                index += 1
+            }
+            return true
+        }
+    }
+
+    /// Whether two byte strings are equal ignoring ASCII case.
+    static func equalIgnoringCase(_ lhs: ArraySlice<UInt8>, _ rhs: ArraySlice<UInt8>) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (actual, expected) in zip(lhs, rhs) where actual != expected {
+            let lowered = actual | 0x20
+            guard lowered == expected | 0x20, lowered >= UInt8(ascii: "a"), lowered <= UInt8(ascii: "z") else {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// `bytes` without the spaces and tabs around it.
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) })
+        else { return bytes[bytes.startIndex..<bytes.startIndex] }
+        return bytes[first...last]
     }
 }
 

@@ -76,7 +76,7 @@ final class UpstreamConnection: EventSource {
         idleDeadline = nil
         writeRequest(exchange.upstream)
         if case .connecting = phase {
-            connectDeadline = .now + exchange.upstream.connectTimeout
+            connectDeadline = loop.now + exchange.upstream.connectTimeout
             return
         }
         phase = .active
@@ -260,9 +260,7 @@ final class UpstreamConnection: EventSource {
         let status = parser.statusCode
         guard status >= 200 else { return status == 101 ? .refuse : .readBody }
         guard let client, let exchange else { return .refuse }
-        return client.relayHead(
-            status: status, fields: parser.fields, chunked: parser.isChunked,
-            contentLength: parser.declaredContentLength, exchange: exchange)
+        return client.relayHead(from: parser, exchange: exchange)
     }
 
     /// The response ended: the connection goes back to the pool if the upstream keeps it open.
@@ -275,7 +273,7 @@ final class UpstreamConnection: EventSource {
         exchange.connection = nil
         if keep {
             phase = .idle
-            idleDeadline = .now + loop.shared.configuration.upstreamIdleTimeout
+            idleDeadline = loop.now + loop.shared.configuration.upstreamIdleTimeout
             loop.keepIdle(self)
         } else {
             close()
