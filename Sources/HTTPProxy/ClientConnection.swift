@@ -42,6 +42,7 @@ final class ClientConnection: EventSource {
     // The request being read.
     private var body: [UInt8] = []
     private var partialRequest = false
+    private var headReceived = false
     private var rejection: ProxyResponse?
     // The current response's traits, fixed when its request completed.
     private var keepAlive = true
@@ -93,6 +94,11 @@ final class ClientConnection: EventSource {
                 close()
             }
         case .awaitingUpstream(let exchange), .relaying(let exchange):
+            if case .relaying = phase, backlog > 0, now >= deadline {
+                // The client has taken nothing for the whole idle timeout.
+                abort()
+                return
+            }
             guard let limit = exchange.deadline, now >= limit, let timeout = exchange.upstream.timeout else { return }
             exchange.connection?.abandon()
             upstreamFailed(
@@ -127,7 +133,9 @@ final class ClientConnection: EventSource {
             case .bytes(let count):
                 // A short read emptied the socket; the next arrival brings a new edge.
                 if count < loop.readBuffer.count { inputReady = peerClosed }
-                deadline = loop.now + loop.shared.configuration.idleTimeout
+                // The head must arrive whole within the timeout of its first byte, so a client trickling it byte by
+                // byte is cut off; a body only needs to keep moving.
+                if !partialRequest || headReceived { deadline = loop.now + loop.shared.configuration.idleTimeout }
                 consume(UnsafeRawBufferPointer(rebasing: loop.readBuffer[..<count]))
             case .wouldBlock:
                 inputReady = false
@@ -153,6 +161,7 @@ final class ClientConnection: EventSource {
     }
 
     private func requestHead() -> MessageParser.HeadVerdict {
+        headReceived = true
         let limit = loop.shared.configuration.maxBodySize
         body.removeAll(keepingCapacity: true)
         if let length = parser.declaredContentLength {
@@ -201,6 +210,7 @@ final class ClientConnection: EventSource {
             headers: HTTPHeaders(parser.fields), body: body, remoteAddress: remote)
         body = []
         partialRequest = false
+        headReceived = false
         // A request asking to switch protocols is served as plain HTTP (RFC 9110, section 7.8, lets a server
         // ignore Upgrade); the bytes after it may be in the other protocol, so the connection ends with it.
         keepAlive = parser.keepsAlive && !loop.draining && !parser.isUpgrade
@@ -271,6 +281,7 @@ final class ClientConnection: EventSource {
             switch result {
             case .bytes(let count):
                 outputSent += count
+                deadline = loop.now + loop.shared.configuration.idleTimeout
             case .wouldBlock:
                 return
             case .endOfStream, .failed:

@@ -324,6 +324,17 @@ func waitFor(_ condition: () -> Bool) async {
             let stalled = try RawConnection(port: port)
             stalled.send("GET /direct HTTP/1.1\r\nHost:")
             #expect(stalled.readToEnd().hasPrefix("HTTP/1.1 408 "))
+
+            // A head trickled a byte at a time never completes within the timeout of its first byte.
+            let trickle = try RawConnection(port: port)
+            let started = ContinuousClock.now
+            trickle.send("GET /direct HTTP/1.1\r\nX-Slow: ")
+            while !trickle.hasData, ContinuousClock.now - started < .seconds(3) {
+                trickle.send("a")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(ContinuousClock.now - started < .seconds(1.5), "cut off by the head's deadline, not at the end")
+            #expect(trickle.readToEnd().hasPrefix("HTTP/1.1 408 "))
         }
     }
 

@@ -49,6 +49,13 @@ final class RawConnection {
         }
     }
 
+    /// Whether something (bytes or the end of the stream) is waiting to be read.
+    var hasData: Bool {
+        var byte: UInt8 = 0
+        let count = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return count >= 0
+    }
+
     /// Half-closes: the peer reads end of stream.
     func shutdownWrite() { shutdown(descriptor, Int32(SHUT_WR)) }
 
