@@ -117,6 +117,17 @@ import Testing
         }
     }
 
+    @Test("routing looks at the path as sent: an encoded letter is not the letter, and the path goes on encoded")
+    func rawPath() async throws {
+        try await withGateway { port, client in
+            let encoded = try await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fre%65"))
+            #expect(encoded.status == 404, "Envoy does not decode %65 into e before matching")
+            let forwarded = try await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/free/a%2Fb"))
+            #expect(forwarded.status == 201)
+            #expect(try echo(forwarded)["path"] == "/free/a/b", "the upstream decodes what the gateway passed on")
+        }
+    }
+
     @Test("an unreachable upstream is 503 and a slow one is 504 after the route's timeout")
     func upstreamFailures() async throws {
         try await withGateway { port, client in
