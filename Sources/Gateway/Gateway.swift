@@ -152,8 +152,9 @@ public final class Gateway: ProxyHandler {
             headers["x-request-id"] = requestID
             headers["x-forwarded-proto"] = "http"
             if let remote = request.remoteAddress.split(separator: ":").first {
-                headers["x-forwarded-for"] =
-                    request.headers["x-forwarded-for"].map { "\($0), \(remote)" } ?? String(remote)
+                // Every X-Forwarded-For the client sent, in order, then the client itself.
+                let earlier = request.headers.values(for: "x-forwarded-for")
+                headers["x-forwarded-for"] = (earlier + [String(remote)]).joined(separator: ", ")
             }
             return .forward(
                 UpstreamRequest(
@@ -202,6 +203,20 @@ public final class Gateway: ProxyHandler {
                 "status": outcome.status.map { String($0.code) } ?? "-",
                 "ms": String(format: "%.1f", outcome.elapsed / .milliseconds(1)),
             ])
+    }
+
+    /// Gives a request the proxy refused (malformed, too large, too slow) a request id, and its log line.
+    public func refused(_ response: ProxyResponse, remoteAddress: String) -> ProxyResponse {
+        var answer = response
+        let requestID = requestIDs.next()
+        answer.headers["x-request-id"] = requestID
+        configuration.logger.with("request_id", requestID).info(
+            "request refused",
+            [
+                "remote": remoteAddress, "status": response.status.code,
+                "error": String(decoding: response.body, as: UTF8.self),
+            ])
+        return answer
     }
 
     private func clusterName(of upstream: UpstreamRequest) -> String {

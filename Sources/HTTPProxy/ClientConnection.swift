@@ -43,6 +43,8 @@ final class ClientConnection: EventSource {
     private var body: [UInt8] = []
     private var partialRequest = false
     private var headReceived = false
+    /// Bytes of the current request's body counted against `bufferedBodyBudget`.
+    private var bodyBytesHeld = 0
     private var rejection: ProxyResponse?
     // The current response's traits, fixed when its request completed.
     private var keepAlive = true
@@ -75,7 +77,20 @@ final class ClientConnection: EventSource {
             abort()
             return
         }
-        if events & EPOLLRDHUP.rawValue != 0 { peerClosed = true }
+        if events & EPOLLRDHUP.rawValue != 0 {
+            peerClosed = true
+            switch phase {
+            case .awaitingUpstream, .relaying:
+                // The client went away while its response was on the way (nothing left unread means it sent its
+                // end of stream right after the request): give up the upstream leg, as nginx and Envoy do.
+                if Socket.hasEndOfStreamOnly(descriptor) {
+                    abort()
+                    return
+                }
+            default:
+                break
+            }
+        }
         if events & EPOLLOUT.rawValue != 0 && backlog > 0 { flush() }
         if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 {
             inputReady = true
@@ -146,7 +161,7 @@ final class ClientConnection: EventSource {
     }
 
     private func consume(_ bytes: UnsafeRawBufferPointer) {
-        partialRequest = true
+        defer { partialRequest = parser.inMessage }
         switch parser.parse(bytes) {
         case .needsMore:
             break
@@ -162,6 +177,10 @@ final class ClientConnection: EventSource {
 
     private func requestHead() -> MessageParser.HeadVerdict {
         headReceived = true
+        if let problem = headProblem() {
+            rejection = .json(["error": problem], status: 400)
+            return .refuse
+        }
         let limit = loop.shared.configuration.maxBodySize
         body.removeAll(keepingCapacity: true)
         if let length = parser.declaredContentLength {
@@ -169,7 +188,8 @@ final class ClientConnection: EventSource {
                 rejection = .json(["error": "the request body is larger than \(limit) bytes"], status: 413)
                 return .refuse
             }
-            body.reserveCapacity(Int(length))
+            // Memory is committed as bytes arrive, not on the client's word.
+            body.reserveCapacity(Int(min(length, 64 << 10)))
         }
         let expectsContinue = parser.value(of: "expect").map { HTTPHeaders.sameName($0, "100-continue") } ?? false
         if expectsContinue && parser.isHTTP11 {
@@ -180,14 +200,40 @@ final class ClientConnection: EventSource {
         return .readBody
     }
 
+    /// What makes a request head unacceptable whatever its route: RFC 9112's rules on the version and on Host.
+    private func headProblem() -> String? {
+        guard parser.version.major == 1 else {
+            return "HTTP/\(parser.version.major).\(parser.version.minor) requests are not supported; send HTTP/1.1"
+        }
+        let hosts = parser.spans.count { ASCII.equalIgnoringCase(parser.headBytes[$0.name], "host") }
+        if hosts > 1 { return "the request has \(hosts) Host fields; send one" }
+        if hosts == 0 && parser.isHTTP11 { return "an HTTP/1.1 request needs a Host field" }
+        return nil
+    }
+
     private func requestBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let limit = loop.shared.configuration.maxBodySize
         guard body.count + bytes.count <= limit else {
             rejection = .json(["error": "the request body is larger than \(limit) bytes"], status: 413)
             return false
         }
+        // Bodies are held whole until their responses end; all connections together hold at most the budget.
+        let held = loop.shared.bufferedBodyBytes.add(bytes.count, ordering: .relaxed).newValue
+        bodyBytesHeld += bytes.count
+        guard held <= loop.shared.configuration.bufferedBodyBudget else {
+            rejection = .json(
+                ["error": "the proxy is holding too many request bodies at once; retry shortly"], status: 503)
+            return false
+        }
         body.append(contentsOf: bytes)
         return true
+    }
+
+    /// Gives the current request's body bytes back to the shared budget.
+    private func releaseBody() {
+        guard bodyBytesHeld > 0 else { return }
+        loop.shared.bufferedBodyBytes.subtract(bodyBytesHeld, ordering: .relaxed)
+        bodyBytesHeld = 0
     }
 
     private func response(for failure: MessageParser.Failure) -> ProxyResponse {
@@ -196,6 +242,8 @@ final class ClientConnection: EventSource {
             .json(["error": "the request's header fields are larger than 80 KiB"], status: 431)
         case .refused:
             rejection ?? .json(["error": "the request was refused"], status: 400)
+        case .invalidFieldName(let name):
+            .json(["error": "malformed HTTP request: the field name \"\(name)\" is not a token"], status: 400)
         case .upgrade:
             .json(["error": "CONNECT is not supported: this is a reverse proxy"], status: 501)
         case .invalid(let reason):
@@ -205,9 +253,17 @@ final class ClientConnection: EventSource {
 
     private func requestComplete() {
         let started = ContinuousClock.now
+        // The handler sees end-to-end fields only: a client cannot have the proxy drop fields that the handler
+        // adds by naming them in its Connection field.
+        var headers = HTTPHeaders(HopByHop.relayed(parser.fields))
+        var target = String(utf8Bytes: parser.target)
+        if let (authority, path) = Self.splitAbsoluteForm(target) {
+            // RFC 9112, section 3.2.2: an absolute-form target's authority replaces the Host field.
+            target = path
+            headers["host"] = authority
+        }
         let request = ProxyRequest(
-            method: parser.method, target: String(utf8Bytes: parser.target),
-            headers: HTTPHeaders(parser.fields), body: body, remoteAddress: remote)
+            method: parser.method, target: target, headers: headers, body: body, remoteAddress: remote)
         body = []
         partialRequest = false
         headReceived = false
@@ -232,10 +288,23 @@ final class ClientConnection: EventSource {
         }
     }
 
+    /// The authority and the origin-form path of an absolute-form target (`http://tiers/free?x` is `tiers` and
+    /// `/free?x`), or nil for any other form.
+    static func splitAbsoluteForm(_ target: String) -> (authority: String, path: String)? {
+        guard !target.hasPrefix("/"), let scheme = target.range(of: "://"),
+            ["http", "https"].contains(target[..<scheme.lowerBound].lowercased())
+        else { return nil }
+        let rest = target[scheme.upperBound...]
+        let pathStart = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let path = rest[pathStart...]
+        return (String(rest[..<pathStart]), path.hasPrefix("/") ? String(path) : "/" + path)
+    }
+
     /// Answers a request that could not be read, then closes: what follows it on the connection cannot be trusted.
-    private func reject(_ response: ProxyResponse) {
-        loop.shared.logger.info(
-            "request rejected", ["remote": remote, "status": response.status.code, "reason": response.bodyText])
+    private func reject(_ refusal: ProxyResponse) {
+        loop.shared.logger.debug(
+            "request rejected", ["remote": remote, "status": refusal.status.code, "reason": refusal.bodyText])
+        let response = loop.shared.handler.refused(refusal, remoteAddress: remote)
         keepAlive = false
         clientSpeaksHTTP11 = true
         pending.removeAll()
@@ -303,6 +372,7 @@ final class ClientConnection: EventSource {
     }
 
     private func responseWritten(_ completion: Completion) {
+        releaseBody()
         report(
             completion.request, completion.decision, status: completion.status, failure: completion.failure,
             started: completion.started, completed: true)
@@ -401,7 +471,7 @@ final class ClientConnection: EventSource {
             output.appendField("connection", "keep-alive")
         }
         output.append("\r\n")
-        return exchange.request.method == .head ? .noBody : .readBody
+        return bodiless ? .noBody : .readBody
     }
 
     /// A piece of the upstream's body.
@@ -457,6 +527,7 @@ final class ClientConnection: EventSource {
     /// Closes a connection that has nothing in progress.
     private func close() {
         if case .closed = phase { return }
+        releaseBody()
         phase = .closed
         loop.closeDescriptor(descriptor)
         loop.clientClosed()

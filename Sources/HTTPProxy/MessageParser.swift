@@ -30,6 +30,9 @@ final class MessageParser {
         case headTooLarge
         /// `onBody` refused more bytes, or `onHead` refused the head.
         case refused
+        /// A field name is not a token (RFC 9110, section 5.1), such as `Transfer-Encoding :` with a space: a
+        /// proxy that forwarded it could be read differently upstream.
+        case invalidFieldName(String)
         /// The stream switched protocols where no message end was seen (a `CONNECT` tunnel, a 101 response).
         case upgrade
         /// Anything else, with http-parser's name and description of it.
@@ -66,6 +69,9 @@ final class MessageParser {
     private var valueStart = 0
     private var readingName = false
     private var readingValue = false
+    private var invalidName: String?
+    /// True from a message's first byte (past any empty lines before it) to its end.
+    private(set) var inMessage = false
 
     init(_ kind: Kind) {
         state = .allocate(capacity: 1)
@@ -102,6 +108,7 @@ final class MessageParser {
                 ? 0 : 1
         }
         settings.pointee.on_message_complete = { parser in
+            MessageParser.owner(of: parser)?.inMessage = false
             http_parser_pause(parser, 1)
             return 0
         }
@@ -149,7 +156,9 @@ final class MessageParser {
             return .messageComplete(consumed: consumed)
         case HPE_HEADER_OVERFLOW:
             return .failed(.headTooLarge)
-        case HPE_CB_body, HPE_CB_headers_complete:
+        case HPE_CB_headers_complete:
+            return .failed(invalidName.map { .invalidFieldName($0) } ?? .refused)
+        case HPE_CB_body:
             return .failed(.refused)
         default:
             let name = String(cString: http_errno_name(code))
@@ -170,6 +179,9 @@ final class MessageParser {
 
     /// Whether the connection may carry another message after this one, from the version and `Connection`.
     var keepsAlive: Bool { http_should_keep_alive(state) != 0 }
+
+    /// The HTTP version the message states.
+    var version: (major: Int, minor: Int) { (Int(state.pointee.http_major), Int(state.pointee.http_minor)) }
 
     /// True for HTTP/1.1 and later; HTTP/1.0 peers understand neither chunked bodies nor implied keep-alive.
     var isHTTP11: Bool {
@@ -209,6 +221,8 @@ final class MessageParser {
         spans.removeAll(keepingCapacity: true)
         readingName = false
         readingValue = false
+        invalidName = nil
+        inMessage = true
     }
 
     private func headerName(_ bytes: UnsafePointer<CChar>?, _ count: Int) {
@@ -230,6 +244,7 @@ final class MessageParser {
 
     private func headComplete() -> HeadVerdict {
         if readingName || readingValue { commitField() }
+        if invalidName != nil { return .refuse }
         return onHead()
     }
 
@@ -242,7 +257,11 @@ final class MessageParser {
         {
             valueEnd -= 1
         }
-        spans.append(FieldSpan(name: nameStart..<valueStart, value: valueStart..<valueEnd))
+        let name = nameStart..<valueStart
+        if invalidName == nil, name.isEmpty || !headBytes[name].allSatisfy(ASCII.isTokenCharacter) {
+            invalidName = String(utf8Bytes: headBytes[name])
+        }
+        spans.append(FieldSpan(name: name, value: valueStart..<valueEnd))
         readingName = false
         readingValue = false
     }
@@ -287,6 +306,19 @@ enum ASCII {
         }
         return true
     }
+
+    /// Whether `byte` may appear in a token such as a field name: letters, digits and ``!#$%&'*+-.^_`|~``.
+    static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            tokenPunctuation.contains(byte)
+        }
+    }
+
+    private static let tokenPunctuation = Array("!#$%&'*+-.^_`|~".utf8)
 
     /// `bytes` without the spaces and tabs around it.
     static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {

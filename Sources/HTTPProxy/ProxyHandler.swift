@@ -13,6 +13,15 @@ public protocol ProxyHandler: Sendable {
 
     /// Called once per request when its response has been sent, or when its connection was lost first.
     func finished(_ request: ProxyRequest, decision: ProxyDecision, outcome: ProxyOutcome)
+
+    /// The answer to a request the proxy refused before any handler could see it (malformed, too large, too
+    /// slow), given the proxy's own; the place to add fields and to log it. The connection closes after it.
+    func refused(_ response: ProxyResponse, remoteAddress: String) -> ProxyResponse
+}
+
+extension ProxyHandler {
+    /// Sends the proxy's answer unchanged.
+    public func refused(_ response: ProxyResponse, remoteAddress: String) -> ProxyResponse { response }
 }
 
 /// How one request ended.

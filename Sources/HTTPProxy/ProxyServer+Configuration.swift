@@ -14,6 +14,9 @@ extension ProxyServer {
         public var idleTimeout: Duration
         /// The largest request body accepted; larger ones are answered 413.
         public var maxBodySize: Int
+        /// Request bodies held at once by all connections together (each is held whole until its response ends);
+        /// a body that would pass it is answered 503.
+        public var bufferedBodyBudget: Int
         /// Client connections open at once; the ones past it are closed as soon as they are accepted.
         public var connectionLimit: Int
         /// Idle keep-alive connections kept per upstream address on each event loop.
@@ -30,7 +33,8 @@ extension ProxyServer {
         public init(
             host: String = "127.0.0.1", port: UInt16 = 0,
             eventLoops: Int = ProcessInfo.processInfo.activeProcessorCount,
-            idleTimeout: Duration = .seconds(15), maxBodySize: Int = 16 << 20, connectionLimit: Int = 4096,
+            idleTimeout: Duration = .seconds(15), maxBodySize: Int = 16 << 20, bufferedBodyBudget: Int = 256 << 20,
+            connectionLimit: Int = 4096,
             idleUpstreamConnections: Int = 128, upstreamIdleTimeout: Duration = .seconds(10),
             shutdownGracePeriod: Duration = .seconds(5), logger: Logger = Logger(label: "proxy")
         ) {
@@ -39,6 +43,7 @@ extension ProxyServer {
             self.eventLoops = max(1, eventLoops)
             self.idleTimeout = idleTimeout
             self.maxBodySize = maxBodySize
+            self.bufferedBodyBudget = bufferedBodyBudget
             self.connectionLimit = connectionLimit
             self.idleUpstreamConnections = idleUpstreamConnections
             self.upstreamIdleTimeout = upstreamIdleTimeout

@@ -67,6 +67,8 @@ public final class ProxyServer: Sendable {
     /// connection. Calling it again does nothing.
     public func stop() async {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // New connections are refused from now on; the socket itself closes once no loop can be using it.
+        shutdown(shared.listener, Int32(SHUT_RD))
         for loop in loops { loop.requestStop() }
         // Waiting blocks, so it happens on a thread of its own rather than on the cooperative pool.
         let loops = self.loops
@@ -124,6 +126,8 @@ final class ProxyShared: Sendable {
     let handler: any ProxyHandler
     let listener: Int32
     let openConnections = Atomic<Int>(0)
+    /// Request body bytes held by all connections, against `bufferedBodyBudget`.
+    let bufferedBodyBytes = Atomic<Int>(0)
     var logger: Logger { configuration.logger }
 
     init(configuration: ProxyServer.Configuration, handler: any ProxyHandler, listener: Int32) {

@@ -34,6 +34,12 @@ enum Socket {
         }
     }
 
+    /// Whether the next read would report the end of the stream, with no bytes before it.
+    static func hasEndOfStreamOnly(_ descriptor: Int32) -> Bool {
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
+    }
+
     /// Turns off Nagle's algorithm: responses are written whole, and waiting for more would only add latency.
     static func setNoDelay(_ descriptor: Int32) {
         var on: Int32 = 1

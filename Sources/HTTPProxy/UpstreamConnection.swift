@@ -248,6 +248,7 @@ final class UpstreamConnection: EventSource {
                     case .headTooLarge: "the response head is larger than 80 KiB"
                     case .upgrade: "the upstream switched protocols"
                     case .refused: "the response was refused"
+                    case .invalidFieldName(let name): "the response has a malformed field name \"\(name)\""
                     case .invalid(let reason): reason
                     }
                 fail(UpstreamFailure(.invalidResponse, detail: detail))

@@ -51,6 +51,7 @@ import Testing
                 "query": request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&"),
                 "body": String(decoding: request.body, as: UTF8.self),
                 "request_id": request.headers["x-request-id"] ?? "", "host": request.headers["host"] ?? "",
+                "forwarded_for": request.headers.values(for: "x-forwarded-for").joined(separator: ", "),
             ]
             return .json(echo, status: 201)
         }
@@ -114,6 +115,25 @@ import Testing
                 #expect(response.headers["content-type"]?.hasPrefix("application/json") == true)
                 #expect(response.text.contains("no route matches"))
             }
+        }
+    }
+
+    @Test("a client cannot strip the gateway's fields by naming them in Connection; every X-Forwarded-For is kept")
+    func addedFieldsStay() async throws {
+        try await withGateway { port, client in
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/free/x")
+            request.headers["connection"] = "keep-alive, x-request-id, x-forwarded-for"
+            request.headers["x-request-id"] = "chosen-by-client"
+            request.headers.add(name: "x-forwarded-for", value: "1.1.1.1")
+            request.headers.add(name: "x-forwarded-for", value: "2.2.2.2")
+            let echo = try echo(try await client.send(request))
+            #expect(echo["request_id"]?.count == 36, "a fresh id: the client's was a connection option")
+            #expect(echo["forwarded_for"] == "127.0.0.1", "the client's were connection options too")
+
+            var plain = HTTPClientRequest(url: "http://127.0.0.1:\(port)/free/x")
+            plain.headers.add(name: "x-forwarded-for", value: "1.1.1.1")
+            plain.headers.add(name: "x-forwarded-for", value: "2.2.2.2")
+            #expect(try self.echo(try await client.send(plain))["forwarded_for"] == "1.1.1.1, 2.2.2.2, 127.0.0.1")
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
-import HTTPProxy
 import HTTPTypes
 import Logging
 import Synchronization
 import Testing
+
+@testable import HTTPProxy
 
 /// Forwards everything to one upstream except `/direct...`, which it answers itself; records each outcome.
 final class RecordingHandler: ProxyHandler {
@@ -206,6 +207,11 @@ func waitFor(_ condition: () -> Bool) async {
             ("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n", "413"),
             ("GET /x HTTP/1.1\r\nHost: a\r\nX-Big: " + String(repeating: "a", count: 90_000) + "\r\n\r\n", "431"),
             ("CONNECT tiers:443 HTTP/1.1\r\nHost: tiers:443\r\n\r\n", "501"),
+            ("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "400"),
+            ("GET /x HTTP/1.1\r\nHost: a\r\nBad Header: z\r\n\r\n", "400"),
+            ("GET /x HTTP/1.1\r\n\r\n", "400"),
+            ("GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"),
+            ("GET /x\r\n\r\n", "400"),
         ])
     func rejected(request: String, status: String) async throws {
         try await withProxy(upstream: 1, configure: { $0.maxBodySize = 1000 }) { port, handler in
@@ -217,6 +223,109 @@ func waitFor(_ condition: () -> Bool) async {
             #expect(response.contains("connection: close"))
             #expect(response.contains("{\"error\":"))
             #expect(handler.decided == 0)
+        }
+    }
+
+    @Test("204 and 304 answers have no body whatever their fields say, and the connection goes on")
+    func bodilessStatuses() async throws {
+        let upstream = try ScriptedUpstream { request in
+            request.hasPrefix("GET /204")
+                ? upstreamReply("204 No Content", fields: ["Content-Length: 5"])
+                : upstreamReply("304 Not Modified", fields: ["Transfer-Encoding: chunked", "ETag: \"abc\""])
+        }
+        try await withProxy(upstream: upstream.port) { port, handler in
+            let client = try RawConnection(port: port)
+            let started = ContinuousClock.now
+            client.send("GET /204 HTTP/1.1\r\nHost: a\r\n\r\n")
+            let noContent = client.readUntil { $0.hasSuffix("\r\n\r\n") }
+            client.send("GET /304 HTTP/1.1\r\nHost: a\r\n\r\n")
+            let notModified = client.readUntil { $0.hasSuffix("\r\n\r\n") }
+            #expect(ContinuousClock.now - started < .seconds(2), "no wait for a body that never comes")
+            #expect(noContent.hasPrefix("HTTP/1.1 204 No Content\r\n"))
+            #expect(notModified.hasPrefix("HTTP/1.1 304 Not Modified\r\n") && notModified.contains("ETag"))
+            #expect(!notModified.lowercased().contains("chunked"))
+            await waitFor { handler.finished.count == 2 }
+            #expect(handler.finished.allSatisfy { $0.outcome.completed })
+        }
+    }
+
+    @Test("an absolute-form target is routed by its path, its authority taking the Host field's place")
+    func absoluteForm() async throws {
+        let upstream = try ScriptedUpstream { _ in upstreamReply(fields: ["Content-Length: 2"], body: "ok") }
+        try await withProxy(upstream: upstream.port) { port, _ in
+            let client = try RawConnection(port: port)
+            client.send("GET http://tiers.example/free/x?y=1 HTTP/1.1\r\nHost: other\r\n\r\n")
+            #expect(client.readUntil { holdsWholeResponses($0, count: 1) }.hasSuffix("ok"))
+            let sent = try #require(upstream.requests.first)
+            #expect(sent.hasPrefix("GET /free/x?y=1 HTTP/1.1\r\n"))
+            #expect(sent.contains("host: tiers.example\r\n") && !sent.contains("other"))
+        }
+        let split = try #require(ClientConnection.splitAbsoluteForm("HTTPS://h:8?q"))
+        #expect(split.authority == "h:8" && split.path == "/?q")
+        #expect(ClientConnection.splitAbsoluteForm("/free") == nil)
+    }
+
+    @Test("fields named in Connection go before the handler sees the request, so the handler's own fields stay")
+    func connectionNamedFields() async throws {
+        let upstream = try ScriptedUpstream { _ in upstreamReply(fields: ["Content-Length: 0"]) }
+        try await withProxy(upstream: upstream.port) { port, _ in
+            let client = try RawConnection(port: port)
+            client.send("GET /x HTTP/1.1\r\nHost: a\r\nConnection: x-a, host\r\nX-A: 1\r\nX-B: 2\r\n\r\n")
+            _ = client.readUntil { holdsWholeResponses($0, count: 1) }
+            let sent = try #require(upstream.requests.first)
+            #expect(!sent.contains("X-A") && sent.contains("X-B: 2"))
+            #expect(sent.contains("host: 127.0.0.1:"), "Host named in Connection is gone; the proxy supplies one")
+        }
+    }
+
+    @Test("a client that hangs up while its request waits upstream frees the upstream leg at once")
+    func clientGone() async throws {
+        let upstream = try ScriptedUpstream { _ in
+            Thread.sleep(forTimeInterval: 5)
+            return nil
+        }
+        try await withProxy(upstream: upstream.port, timeout: nil) { port, handler in
+            let client = try RawConnection(port: port)
+            client.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(100))
+            client.shutdownWrite()
+            await waitFor { !handler.finished.isEmpty }
+            let outcome = try #require(handler.finished.first?.outcome)
+            #expect(!outcome.completed && outcome.status == nil)
+            #expect(outcome.elapsed < .seconds(2))
+        }
+    }
+
+    @Test("an empty line between requests is no request: the connection idles out without a 408")
+    func strayEmptyLine() async throws {
+        try await withProxy(upstream: 1, configure: { $0.idleTimeout = .milliseconds(300) }) { port, _ in
+            let client = try RawConnection(port: port)
+            client.send("GET /direct HTTP/1.1\r\nHost: a\r\n\r\n\r\n")
+            let everything = client.readToEnd()
+            #expect(everything.hasPrefix("HTTP/1.1 200 "))
+            #expect(!everything.contains("408"))
+        }
+    }
+
+    @Test("bodies held at once are capped across connections; past the cap a body is refused with 503")
+    func bodyBudget() async throws {
+        let upstream = try ScriptedUpstream { _ in
+            Thread.sleep(forTimeInterval: 1)
+            return upstreamReply(fields: ["Content-Length: 0"])
+        }
+        try await withProxy(upstream: upstream.port, configure: { $0.bufferedBodyBudget = 1500 }) { port, _ in
+            let body = String(repeating: "b", count: 1000)
+            let first = try RawConnection(port: port)
+            first.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" + body)
+            try await Task.sleep(for: .milliseconds(200))
+            let second = try RawConnection(port: port)
+            second.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" + body)
+            #expect(second.readToEnd().hasPrefix("HTTP/1.1 503 "))
+            #expect(first.readUntil { holdsWholeResponses($0, count: 1) }.hasPrefix("HTTP/1.1 200 "))
+            // Once the first response is out its body no longer counts.
+            let third = try RawConnection(port: port)
+            third.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" + body)
+            #expect(third.readUntil { holdsWholeResponses($0, count: 1) }.hasPrefix("HTTP/1.1 200 "))
         }
     }
 
@@ -296,10 +405,10 @@ func waitFor(_ condition: () -> Bool) async {
         }
     }
 
-    @Test("stop() lets a request in progress finish, then refuses new connections")
+    @Test("stop() refuses new connections at once, lets a request in progress finish, then closes")
     func stopDrains() async throws {
         let upstream = try ScriptedUpstream { _ in
-            Thread.sleep(forTimeInterval: 0.5)
+            Thread.sleep(forTimeInterval: 1.5)
             return upstreamReply(fields: ["Content-Length: 4"], body: "done")
         }
         let handler = RecordingHandler(upstreamPort: upstream.port)
@@ -308,8 +417,16 @@ func waitFor(_ condition: () -> Bool) async {
         let port = proxy.port
         let client = try RawConnection(port: port)
         client.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(100))
-        await proxy.stop()
+        await waitFor { upstream.requests.count == 1 }
+        let stopping = Task { await proxy.stop() }
+        // Refused well before the upstream answers (the test's tasks may start late on a busy machine).
+        let started = ContinuousClock.now
+        while (try? RawConnection(port: port, timeout: .seconds(1))) != nil, ContinuousClock.now - started < .seconds(3)
+        {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(upstream.requests.count == 1 && client.hasData == false, "refused while the request is in progress")
+        await stopping.value
         let response = client.readToEnd()
         #expect(response.hasPrefix("HTTP/1.1 200 ") && response.hasSuffix("done"))
         #expect(response.contains("connection: close"))
