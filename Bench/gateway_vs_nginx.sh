@@ -7,18 +7,23 @@
 # adds to the direct p50, and the gateway's ratios to nginx against the targets (at least half of nginx's
 # throughput; p50 added latency at most twice nginx's).
 #
-#   Bench/gateway_vs_nginx.sh [--gateway .build/release/gateway] [--seconds 10] [--connections 64]
+# Both proxies get the same number of worker threads (nginx's worker_processes, the gateway's --concurrency):
+# one per core unless --workers says otherwise.
+#
+#   Bench/gateway_vs_nginx.sh [--gateway .build/release/gateway] [--seconds 10] [--connections 64] [--workers N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 gateway=.build/release/gateway
 seconds=10
 connections=64
+workers=$(nproc)
 while (($#)); do
     case "$1" in
         --gateway) gateway=$2; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
+        --workers) workers=$2; shift 2 ;;
         *) echo "gateway_vs_nginx: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -40,7 +45,7 @@ upstream=18501
 proxy=18502
 front=18503
 cat >"$work/nginx.conf" <<CONF
-worker_processes 2;
+worker_processes $workers;
 pid $work/nginx.pid;
 error_log $work/error.log warn;
 events { worker_connections 4096; }
@@ -95,7 +100,7 @@ static_resources:
               - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: $upstream } } }
 CONF
 # Access lines at info would measure the terminal; warning keeps the gateway's per-request log out of it.
-"$gateway" --config "$work/envoy.yaml" --listen "127.0.0.1:$front" --log-level warning >"$work/gateway.log" 2>&1 &
+"$gateway" --config "$work/envoy.yaml" --listen "127.0.0.1:$front" --concurrency "$workers" --log-level warning >"$work/gateway.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$front/free" >/dev/null && break; sleep 0.1; done
 
@@ -114,13 +119,13 @@ read -r direct_rps direct_p50 direct_p99 < <(measure "http://127.0.0.1:$upstream
 read -r nginx_rps nginx_p50 nginx_p99 < <(measure "http://127.0.0.1:$proxy/free")
 read -r gateway_rps gateway_p50 gateway_p99 < <(measure "http://127.0.0.1:$front/free")
 
-python3 - "$connections" "$seconds" "$direct_rps" "$direct_p50" "$direct_p99" "$nginx_rps" "$nginx_p50" "$nginx_p99" \
+python3 - "$connections" "$seconds" "$workers" "$direct_rps" "$direct_p50" "$direct_p99" "$nginx_rps" "$nginx_p50" "$nginx_p99" \
     "$gateway_rps" "$gateway_p50" "$gateway_p99" <<'PY'
 import sys
-connections, seconds = sys.argv[1], sys.argv[2]
-d_rps, d50, d99, n_rps, n50, n99, g_rps, g50, g99 = map(float, sys.argv[3:])
+connections, seconds, workers = sys.argv[1], sys.argv[2], sys.argv[3]
+d_rps, d50, d99, n_rps, n50, n99, g_rps, g50, g99 = map(float, sys.argv[4:])
 n_added, g_added = max(n50 - d50, 0.001), max(g50 - d50, 0.0)
-print(f"wrk -t2 -c{connections} -d{seconds}s against one trivial upstream (nginx returning a small JSON body)")
+print(f"wrk -t2 -c{connections} -d{seconds}s against one trivial upstream (nginx returning a small JSON body); {workers} worker(s) per proxy")
 print(f"{'path':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'p50 added':>11}")
 print(f"{'upstream directly':<22}{d_rps:>10.0f}{d50:>9.3f}{d99:>9.3f}{'-':>11}")
 print(f"{'nginx proxy':<22}{n_rps:>10.0f}{n50:>9.3f}{n99:>9.3f}{n50 - d50:>11.3f}")

@@ -52,7 +52,7 @@ public final class Gateway: ProxyHandler {
     private let endpoints: [String: [ResolvedEndpoint]]
     /// Which cluster an endpoint address belongs to, for log lines and error bodies.
     private let clusterByEndpoint: [String: String]
-    private let roundRobin = RoundRobin()
+    private let roundRobin: RoundRobin
     private let requestIDs = RequestIDGenerator()
 
     /// Prepares a gateway; `start()` begins serving.
@@ -69,6 +69,7 @@ public final class Gateway: ProxyHandler {
         self.configuration = configuration
         self.listener = listener
         self.router = Router(configuration: listener.routeConfiguration)
+        self.roundRobin = RoundRobin(clusters: configuration.envoy.clusters.keys)
         self.endpoints = configuration.envoy.clusters.mapValues { cluster in
             cluster.endpoints.map { endpoint in
                 ResolvedEndpoint(endpoint, mapped: configuration.resolve[endpoint.address])
@@ -278,16 +279,21 @@ public enum GatewayError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The next endpoint index per cluster.
+/// The next endpoint index per cluster, without a lock: one atomic counter per cluster, made at start-up.
 private final class RoundRobin: Sendable {
-    // Protects the counters; requests from many server threads advance them.
-    private let counters = Mutex<[String: Int]>([:])
+    private final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    private let counters: [String: Counter]
+
+    init(clusters: some Sequence<String>) {
+        counters = Dictionary(uniqueKeysWithValues: clusters.map { ($0, Counter()) })
+    }
 
     func next(for cluster: String, count: Int) -> Int {
-        counters.withLock { counters in
-            let value = counters[cluster, default: 0]
-            counters[cluster] = value &+ 1
-            return value % max(count, 1)
-        }
+        guard count > 1, let counter = counters[cluster] else { return 0 }
+        let value = counter.value.wrappingAdd(1, ordering: .relaxed).oldValue
+        return Int(UInt(bitPattern: value) % UInt(count))
     }
 }

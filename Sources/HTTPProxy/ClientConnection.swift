@@ -327,7 +327,7 @@ final class ClientConnection: EventSource {
     /// Serializes a whole response into `output`.
     private func write(_ response: ProxyResponse, headRequest: Bool) {
         if loop.draining { keepAlive = false }
-        output.append("HTTP/1.1 \(response.status.code) \(response.status.reasonPhrase)\r\n")
+        output.append(contentsOf: StatusLine.bytes(response.status))
         for field in HopByHop.relayed(response.headers.fields) {
             output.appendField(field.name, field.value)
         }
@@ -433,7 +433,7 @@ final class ClientConnection: EventSource {
         }
 
         // 1. The status line.
-        output.append("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        output.append(contentsOf: StatusLine.bytes(status))
 
         // 2. The upstream's fields, copied as bytes, except hop-by-hop ones, those its Connection names, and those
         // the handler sets (a response to HEAD keeps its Content-Length: it describes the body a GET would get).

@@ -90,8 +90,10 @@ final class UpstreamConnection: EventSource {
         output.append(" ")
         output.append(request.target)
         output.append(" HTTP/1.1\r\n")
+        // Fields the client's Connection named were dropped before the handler saw the request; what is left to
+        // drop here is framing and hop-by-hop fields a handler may have set.
         var hasHost = false
-        for field in HopByHop.relayed(request.headers.fields) {
+        for field in request.headers where !HopByHop.contains(field.name) {
             if !hasHost && HTTPHeaders.sameName(field.name, "host") { hasHost = true }
             output.appendField(field.name, field.value)
         }
