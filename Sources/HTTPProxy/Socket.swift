@@ -100,16 +100,3 @@ enum Socket {
         return code == 0 ? nil : SystemError.text(code)
     }
 }
-
-/// The system's words for an errno value.
-enum SystemError {
-    static func text(_ code: Int32 = errno) -> String {
-        String(cString: strerror(code))
-    }
-}
-
-/// An upstream's IPv4 address and port: the key of the idle-connection pool.
-struct UpstreamAddress: Hashable {
-    let host: String
-    let port: Int
-}

@@ -1,0 +1,38 @@
+import HTTPTypes
+
+/// Header fields that describe one connection and are never relayed (RFC 9110, section 7.6.1), plus the
+/// body's framing, which the proxy writes itself.
+enum HopByHop {
+    static let names = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "content-length", "expect",
+    ]
+
+    /// Whether `name` is one of `names`, in any case; compared in place, since it runs for every field relayed.
+    static func contains(_ name: String) -> Bool {
+        names.contains { HTTPHeaders.sameName($0, name) }
+    }
+
+    /// Whether the field name `bytes` is one of `names`, in any case.
+    static func contains(bytes: ArraySlice<UInt8>) -> Bool {
+        names.contains { ASCII.equalIgnoringCase(bytes, $0) }
+    }
+
+    /// The fields of `fields` to relay: without hop-by-hop fields or those the `Connection` field names, except
+    /// those in `kept`.
+    static func relayed(_ fields: [HTTPHeaders.Field], keeping kept: [String] = []) -> [HTTPHeaders.Field] {
+        var named: [String] = []
+        for field in fields where HTTPHeaders.sameName(field.name, "connection") {
+            for option in field.value.utf8.split(separator: UInt8(ascii: ",")) {
+                let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+                let start = option.firstIndex { !blank($0) } ?? option.endIndex
+                let end = option.lastIndex { !blank($0) }.map { option.index(after: $0) } ?? start
+                named.append(String(Substring(option[start..<end])))
+            }
+        }
+        return fields.filter { field in
+            if kept.contains(where: { HTTPHeaders.sameName($0, field.name) }) { return true }
+            return !contains(field.name) && !named.contains { HTTPHeaders.sameName($0, field.name) }
+        }
+    }
+}
