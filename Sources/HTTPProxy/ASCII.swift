@@ -45,6 +45,11 @@ enum ASCII {
 
     private static let tokenPunctuation = Array("!#$%&'*+-.^_`|~".utf8)
 
+    /// `bytes` with ASCII letters lower-cased.
+    static func lowercased(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        bytes.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
+    }
+
     /// `bytes` without the spaces and tabs around it.
     static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }

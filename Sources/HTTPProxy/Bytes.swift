@@ -10,6 +10,14 @@ extension String {
     }
 }
 
+extension String {
+    /// Text from UTF-8 bytes, or nil when they are not valid UTF-8.
+    init?(validatingUTF8Bytes bytes: ArraySlice<UInt8>) {
+        guard let text = bytes.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else { return nil }
+        self = text
+    }
+}
+
 extension Array where Element == UInt8 {
     /// Appends the UTF-8 bytes of `text`.
     mutating func append(_ text: String) {

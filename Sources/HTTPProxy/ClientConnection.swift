@@ -15,6 +15,9 @@ final class ClientConnection: EventSource {
         case relaying(Exchange)
         /// The whole response is in `output`; once written, `completion` is reported.
         case flushing(Completion)
+        /// A refusal went out and the sending side is shut; what the client still sends is read and dropped for a
+        /// moment, so that closing does not reset the connection before the client has read the refusal.
+        case lingering
         case closed
     }
 
@@ -43,6 +46,15 @@ final class ClientConnection: EventSource {
     private var body: [UInt8] = []
     private var partialRequest = false
     private var headReceived = false
+    /// Where the relayed response begins in `output`, and whether any of it has been written.
+    private var relayStart = 0
+    private var relayWritten = false
+    /// Set by `reject`: the refusal is followed by a lingering close, which ends when the client has been quiet
+    /// for `lingerQuiet` or at `lingerUntil`, whichever comes first.
+    private var refusing = false
+    private var lingerUntil = ContinuousClock.Instant.now
+    private static let lingerQuiet = Duration.milliseconds(250)
+    private static let lingerLimit = Duration.seconds(2)
     /// Bytes of the current request's body counted against `bufferedBodyBudget`.
     private var bodyBytesHeld = 0
     private var rejection: ProxyResponse?
@@ -73,6 +85,10 @@ final class ClientConnection: EventSource {
 
     func handle(events: UInt32) {
         if case .closed = phase { return }
+        if case .lingering = phase {
+            drainLingering()
+            return
+        }
         if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
             abort()
             return
@@ -120,8 +136,25 @@ final class ClientConnection: EventSource {
                 UpstreamFailure(.timedOut, detail: "no complete response within \(timeout)"), exchange: exchange)
         case .flushing:
             if now >= deadline { abort() }
+        case .lingering:
+            if now >= deadline { close() }
         case .closed:
             break
+        }
+    }
+
+    /// Reads and drops what a refused client still sends, until it closes.
+    private func drainLingering() {
+        while true {
+            switch Socket.read(descriptor, into: loop.readBuffer) {
+            case .bytes:
+                deadline = min(lingerUntil, loop.now + Self.lingerQuiet)
+            case .wouldBlock:
+                return
+            case .endOfStream, .failed:
+                close()
+                return
+            }
         }
     }
 
@@ -148,9 +181,9 @@ final class ClientConnection: EventSource {
             case .bytes(let count):
                 // A short read emptied the socket; the next arrival brings a new edge.
                 if count < loop.readBuffer.count { inputReady = peerClosed }
-                // The head must arrive whole within the timeout of its first byte, so a client trickling it byte by
-                // byte is cut off; a body only needs to keep moving.
-                if !partialRequest || headReceived { deadline = loop.now + loop.shared.configuration.idleTimeout }
+                // A request head must arrive whole within the idle timeout of the connection opening or of the last
+                // response, however it trickles in (empty lines included); a body only needs to keep moving.
+                if headReceived { deadline = loop.now + loop.shared.configuration.idleTimeout }
                 consume(UnsafeRawBufferPointer(rebasing: loop.readBuffer[..<count]))
             case .wouldBlock:
                 inputReady = false
@@ -178,7 +211,7 @@ final class ClientConnection: EventSource {
     private func requestHead() -> MessageParser.HeadVerdict {
         headReceived = true
         if let problem = headProblem() {
-            rejection = .json(["error": problem], status: 400)
+            rejection = problem
             return .refuse
         }
         let limit = loop.shared.configuration.maxBodySize
@@ -201,10 +234,25 @@ final class ClientConnection: EventSource {
     }
 
     /// What makes a request head unacceptable whatever its route: RFC 9112's rules on the version and on Host.
-    private func headProblem() -> String? {
-        guard parser.version.major == 1 else {
-            return "HTTP/\(parser.version.major).\(parser.version.minor) requests are not supported; send HTTP/1.1"
+    private func headProblem() -> ProxyResponse? {
+        let version = parser.version
+        guard version.major == 1 else {
+            return .json(
+                ["error": "HTTP/\(version.major).\(version.minor) is not supported here; send HTTP/1.1"],
+                status: version.major > 1 ? 505 : 400)
         }
+        if let coding = parser.value(of: "transfer-encoding"), !HTTPHeaders.sameName(coding, "chunked") {
+            // Any other coding would reach the upstream still encoded with nothing to say so.
+            return .json(
+                ["error": "Transfer-Encoding \(coding) is not supported; send chunked or a length"], status: 501)
+        }
+        if let expectation = parser.value(of: "expect"), !HTTPHeaders.sameName(expectation, "100-continue") {
+            return .json(["error": "Expect: \(expectation) cannot be met; only 100-continue is"], status: 417)
+        }
+        return hostProblem().map { .json(["error": $0], status: 400) }
+    }
+
+    private func hostProblem() -> String? {
         let hosts = parser.spans.count { ASCII.equalIgnoringCase(parser.headBytes[$0.name], "host") }
         if hosts > 1 { return "the request has \(hosts) Host fields; send one" }
         if hosts == 0 && parser.isHTTP11 { return "an HTTP/1.1 request needs a Host field" }
@@ -255,9 +303,19 @@ final class ClientConnection: EventSource {
         let started = ContinuousClock.now
         // The handler sees end-to-end fields only: a client cannot have the proxy drop fields that the handler
         // adds by naming them in its Connection field.
-        var headers = HTTPHeaders(HopByHop.relayed(parser.fields))
-        var target = String(utf8Bytes: parser.target)
+        guard let fields = parser.validatedFields, let sentTarget = String(validatingUTF8Bytes: parser.target[...])
+        else {
+            // Strings would carry the bytes altered (as U+FFFD), so the request could not be relayed as sent.
+            reject(.json(["error": "the request target or a header field is not valid UTF-8"], status: 400))
+            return
+        }
+        var headers = HTTPHeaders(HopByHop.relayed(fields))
+        var target = sentTarget
         if let (authority, path) = Self.splitAbsoluteForm(target) {
+            guard !authority.contains("@") else {
+                reject(.json(["error": "the request target carries user information (user@host)"], status: 400))
+                return
+            }
             // RFC 9112, section 3.2.2: an absolute-form target's authority replaces the Host field.
             target = path
             headers["host"] = authority
@@ -306,6 +364,7 @@ final class ClientConnection: EventSource {
             "request rejected", ["remote": remote, "status": refusal.status.code, "reason": refusal.bodyText])
         let response = loop.shared.handler.refused(refusal, remoteAddress: remote)
         keepAlive = false
+        refusing = true
         clientSpeaksHTTP11 = true
         pending.removeAll()
         write(response, headRequest: false)
@@ -351,6 +410,7 @@ final class ClientConnection: EventSource {
             case .bytes(let count):
                 outputSent += count
                 deadline = loop.now + loop.shared.configuration.idleTimeout
+                if case .relaying = phase, outputSent > relayStart { relayWritten = true }
             case .wouldBlock:
                 return
             case .endOfStream, .failed:
@@ -377,7 +437,15 @@ final class ClientConnection: EventSource {
             completion.request, completion.decision, status: completion.status, failure: completion.failure,
             started: completion.started, completed: true)
         guard keepAlive && !loop.draining else {
-            close()
+            if refusing {
+                shutdown(descriptor, Int32(SHUT_WR))
+                phase = .lingering
+                lingerUntil = loop.now + Self.lingerLimit
+                deadline = min(lingerUntil, loop.now + Self.lingerQuiet)
+                drainLingering()
+            } else {
+                close()
+            }
             return
         }
         phase = .reading
@@ -433,20 +501,28 @@ final class ClientConnection: EventSource {
         }
 
         // 1. The status line.
+        relayStart = output.count
+        relayWritten = false
         output.append(contentsOf: StatusLine.bytes(status))
 
         // 2. The upstream's fields, copied as bytes, except hop-by-hop ones, those its Connection names, and those
         // the handler sets (a response to HEAD keeps its Content-Length: it describes the body a GET would get).
         let head = parser.headBytes
-        var named: [ArraySlice<UInt8>] = []
+        // The names Connection lists, lower-cased into a set, so the cost stays linear however many it lists.
+        var named: Set<[UInt8]> = []
         for span in parser.spans where ASCII.equalIgnoringCase(head[span.name], "connection") {
-            for token in head[span.value].split(separator: UInt8(ascii: ",")) { named.append(ASCII.trimmed(token)) }
+            for token in head[span.value].split(separator: UInt8(ascii: ",")) {
+                named.insert(ASCII.lowercased(ASCII.trimmed(token)))
+            }
         }
         let added = exchange.upstream.responseHeaders
         for span in parser.spans {
             let name = head[span.name]
-            let kept = bodiless && ASCII.equalIgnoringCase(name, "content-length")
-            if !kept && (HopByHop.contains(bytes: name) || named.contains { ASCII.equalIgnoringCase($0, name) }) {
+            // Content-Length describes the body a GET would get: kept for HEAD and 304, forbidden on 204.
+            let kept =
+                (exchange.request.method == .head || status.code == 304)
+                && ASCII.equalIgnoringCase(name, "content-length")
+            if !kept && (HopByHop.contains(bytes: name) || (!named.isEmpty && named.contains(ASCII.lowercased(name)))) {
                 continue
             }
             if added.contains(where: { ASCII.equalIgnoringCase(name, $0.name) }) { continue }
@@ -501,6 +577,12 @@ final class ClientConnection: EventSource {
     /// client connection is cut, which is how a client learns that a relayed response broke off.
     func upstreamFailed(_ failure: UpstreamFailure, exchange: Exchange) {
         exchange.connection = nil
+        if case .relaying = phase, !relayWritten {
+            // Nothing of the relayed response reached the client yet: it can still have a whole answer instead.
+            output.removeSubrange(relayStart...)
+            exchange.relayedStatus = nil
+            phase = .awaitingUpstream(exchange)
+        }
         if case .awaitingUpstream = phase {
             let response = loop.shared.handler.answer(failure, request: exchange.request, upstream: exchange.upstream)
             send(
@@ -545,7 +627,7 @@ final class ClientConnection: EventSource {
             report(
                 completion.request, completion.decision, status: completion.status, failure: completion.failure,
                 started: completion.started, completed: false)
-        case .reading, .closed:
+        case .reading, .lingering, .closed:
             break
         }
         close()

@@ -21,18 +21,17 @@ enum HopByHop {
     /// The fields of `fields` to relay: without hop-by-hop fields or those the `Connection` field names, except
     /// those in `kept`.
     static func relayed(_ fields: [HTTPHeaders.Field], keeping kept: [String] = []) -> [HTTPHeaders.Field] {
-        var named: [String] = []
+        // The names Connection lists, lower-cased into a set: a head may list thousands, and each field is looked
+        // up once, so the cost stays linear in the head's size.
+        var named: Set<String> = []
         for field in fields where HTTPHeaders.sameName(field.name, "connection") {
             for option in field.value.utf8.split(separator: UInt8(ascii: ",")) {
-                let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-                let start = option.firstIndex { !blank($0) } ?? option.endIndex
-                let end = option.lastIndex { !blank($0) }.map { option.index(after: $0) } ?? start
-                named.append(String(Substring(option[start..<end])))
+                named.insert(String(decoding: ASCII.trimmed(ArraySlice(option)), as: UTF8.self).lowercased())
             }
         }
         return fields.filter { field in
             if kept.contains(where: { HTTPHeaders.sameName($0, field.name) }) { return true }
-            return !contains(field.name) && !named.contains { HTTPHeaders.sameName($0, field.name) }
+            return !contains(field.name) && (named.isEmpty || !named.contains(field.name.lowercased()))
         }
     }
 }

@@ -70,6 +70,8 @@ final class MessageParser {
     private var readingName = false
     private var readingValue = false
     private var invalidName: String?
+    /// True once the head is complete: header callbacks after it are a chunked body's trailers, which are dropped.
+    private var headDone = false
     /// True from a message's first byte (past any empty lines before it) to its end.
     private(set) var inMessage = false
 
@@ -199,6 +201,20 @@ final class MessageParser {
         state.pointee.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0 ? state.pointee.content_length : nil
     }
 
+    /// The header fields as strings, or nil when a name or value is not valid UTF-8 (which a string could only
+    /// carry altered).
+    var validatedFields: [HTTPHeaders.Field]? {
+        var fields: [HTTPHeaders.Field] = []
+        fields.reserveCapacity(spans.count)
+        for span in spans {
+            guard let name = String(validatingUTF8Bytes: headBytes[span.name]),
+                let value = String(validatingUTF8Bytes: headBytes[span.value])
+            else { return nil }
+            fields.append(HTTPHeaders.Field(name: name, value: value))
+        }
+        return fields
+    }
+
     /// The header fields as strings, for whoever needs them as such (the request side; responses are relayed
     /// from the bytes).
     var fields: [HTTPHeaders.Field] {
@@ -222,10 +238,12 @@ final class MessageParser {
         readingName = false
         readingValue = false
         invalidName = nil
+        headDone = false
         inMessage = true
     }
 
     private func headerName(_ bytes: UnsafePointer<CChar>?, _ count: Int) {
+        guard !headDone else { return }
         if readingValue { commitField() }
         if !readingName {
             readingName = true
@@ -235,6 +253,7 @@ final class MessageParser {
     }
 
     private func headerValue(_ bytes: UnsafePointer<CChar>?, _ count: Int) {
+        guard !headDone else { return }
         if !readingValue {
             readingValue = true
             valueStart = headBytes.count
@@ -244,6 +263,7 @@ final class MessageParser {
 
     private func headComplete() -> HeadVerdict {
         if readingName || readingValue { commitField() }
+        headDone = true
         if invalidName != nil { return .refuse }
         return onHead()
     }

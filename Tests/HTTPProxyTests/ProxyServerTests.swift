@@ -212,6 +212,10 @@ func waitFor(_ condition: () -> Bool) async {
             ("GET /x HTTP/1.1\r\n\r\n", "400"),
             ("GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"),
             ("GET /x\r\n\r\n", "400"),
+            ("GET /x HTTP/2.0\r\nHost: a\r\n\r\n", "505"),
+            ("POST /x HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", "417"),
+            ("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "501"),
+            ("GET http://user:pw@tiers/free HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
         ])
     func rejected(request: String, status: String) async throws {
         try await withProxy(upstream: 1, configure: { $0.maxBodySize = 1000 }) { port, handler in
@@ -230,7 +234,7 @@ func waitFor(_ condition: () -> Bool) async {
     func bodilessStatuses() async throws {
         let upstream = try ScriptedUpstream { request in
             request.hasPrefix("GET /204")
-                ? upstreamReply("204 No Content", fields: ["Content-Length: 5"])
+                ? upstreamReply("204 No Content", fields: ["Content-Length: 5", "X-Kept: 1"])
                 : upstreamReply("304 Not Modified", fields: ["Transfer-Encoding: chunked", "ETag: \"abc\""])
         }
         try await withProxy(upstream: upstream.port) { port, handler in
@@ -241,11 +245,95 @@ func waitFor(_ condition: () -> Bool) async {
             client.send("GET /304 HTTP/1.1\r\nHost: a\r\n\r\n")
             let notModified = client.readUntil { $0.hasSuffix("\r\n\r\n") }
             #expect(ContinuousClock.now - started < .seconds(2), "no wait for a body that never comes")
-            #expect(noContent.hasPrefix("HTTP/1.1 204 No Content\r\n"))
+            #expect(noContent.hasPrefix("HTTP/1.1 204 No Content\r\n") && noContent.contains("X-Kept"))
+            #expect(!noContent.lowercased().contains("content-length"), "forbidden on 204")
             #expect(notModified.hasPrefix("HTTP/1.1 304 Not Modified\r\n") && notModified.contains("ETag"))
             #expect(!notModified.lowercased().contains("chunked"))
             await waitFor { handler.finished.count == 2 }
             #expect(handler.finished.allSatisfy { $0.outcome.completed })
+        }
+    }
+
+    @Test("a chunked body's trailers are dropped, never forwarded as header fields")
+    func trailersDropped() async throws {
+        let upstream = try ScriptedUpstream { _ in upstreamReply(fields: ["Content-Length: 0"]) }
+        try await withProxy(upstream: upstream.port) { port, _ in
+            let client = try RawConnection(port: port)
+            client.send(
+                "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"
+                    + "Host: evil\r\nX-Injected: 1\r\nX-Last: 1\r\n\r\n")
+            _ = client.readUntil { holdsWholeResponses($0, count: 1) }
+            let sent = try #require(upstream.requests.first)
+            #expect(!sent.contains("evil") && !sent.contains("X-Injected") && !sent.contains("X-Last"))
+            #expect(sent.hasSuffix("content-length: 3\r\n\r\nabc"))
+        }
+    }
+
+    @Test("a head listing thousands of Connection options over thousands of fields costs time linear in its size")
+    func connectionOptionsAreLinear() async throws {
+        try await withProxy(upstream: 1) { port, _ in
+            let client = try RawConnection(port: port)
+            let options = (0..<5000).map { "o\($0)" }.joined(separator: ",")
+            let fields = String(repeating: "z: 1\r\n", count: 8000)
+            let started = ContinuousClock.now
+            client.send("GET /direct HTTP/1.1\r\nHost: a\r\nConnection: \(options)\r\n\(fields)\r\n")
+            #expect(client.readUntil { holdsWholeResponses($0, count: 1) }.hasPrefix("HTTP/1.1 200 "))
+            // Quadratic matching took seconds here; linear takes milliseconds. The bound only catches the former.
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+
+    @Test("an upstream that hangs up mid-body: a whole 503 if nothing went out yet, else a cut; logged as sent")
+    func headThenHangUp() async throws {
+        let upstream = try ScriptedUpstream(closeAfterReply: true) { _ in
+            upstreamReply(fields: ["Content-Length: 1000"], body: "partial")
+        }
+        try await withProxy(upstream: upstream.port) { port, handler in
+            for _ in 0..<10 {
+                let client = try RawConnection(port: port)
+                client.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+                let response = client.readToEnd()
+                // Whether the head went out before the hang-up was seen depends on how the bytes arrived.
+                if response.hasPrefix("HTTP/1.1 503 ") {
+                    #expect(response.contains("\"error\":\"reset\""))
+                } else {
+                    #expect(response.hasPrefix("HTTP/1.1 200 ") && response.hasSuffix("\r\n\r\npartial"), "\(response)")
+                }
+            }
+            await waitFor { handler.finished.count == 10 }
+            for (_, outcome) in handler.finished {
+                #expect(outcome.failure?.kind == .reset)
+                #expect(outcome.status == 503 ? outcome.completed : !outcome.completed, "logged as the client saw it")
+            }
+        }
+    }
+
+    @Test("bytes that are not UTF-8 in the target or a field are refused, not forwarded altered")
+    func invalidUTF8() async throws {
+        try await withProxy(upstream: 1) { port, handler in
+            for request in [
+                Array("GET /fre".utf8) + [0xFF] + Array(" HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+                Array("GET /x HTTP/1.1\r\nHost: a\r\nX-U: caf".utf8) + [0xFF] + Array("\r\n\r\n".utf8),
+            ] {
+                let client = try RawConnection(port: port)
+                client.send(request)
+                let response = client.readToEnd()
+                #expect(response.hasPrefix("HTTP/1.1 400 ") && response.contains("UTF-8"), "\(response)")
+            }
+            #expect(handler.decided == 0)
+        }
+    }
+
+    @Test("a refusal is readable even while the client is still sending the body it refuses")
+    func lingeringClose() async throws {
+        try await withProxy(upstream: 1, configure: { $0.maxBodySize = 1000 }) { port, _ in
+            let client = try RawConnection(port: port)
+            client.send("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for _ in 0..<20 {
+                client.send("100\r\n" + String(repeating: "b", count: 256) + "\r\n")
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(client.readUntil { holdsWholeResponses($0, count: 1) }.hasPrefix("HTTP/1.1 413 "))
         }
     }
 
@@ -296,7 +384,7 @@ func waitFor(_ condition: () -> Bool) async {
         }
     }
 
-    @Test("an empty line between requests is no request: the connection idles out without a 408")
+    @Test("empty lines are no request: they neither earn a 408 nor keep the connection open past the idle timeout")
     func strayEmptyLine() async throws {
         try await withProxy(upstream: 1, configure: { $0.idleTimeout = .milliseconds(300) }) { port, _ in
             let client = try RawConnection(port: port)
@@ -304,6 +392,15 @@ func waitFor(_ condition: () -> Bool) async {
             let everything = client.readToEnd()
             #expect(everything.hasPrefix("HTTP/1.1 200 "))
             #expect(!everything.contains("408"))
+
+            let chatty = try RawConnection(port: port)
+            let started = ContinuousClock.now
+            while !chatty.hasData, ContinuousClock.now - started < .seconds(3) {
+                chatty.send("\r\n")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(ContinuousClock.now - started < .seconds(1.5), "closed at the idle timeout, not kept open")
+            #expect(chatty.readToEnd() == "")
         }
     }
 
