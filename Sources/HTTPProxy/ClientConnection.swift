@@ -32,8 +32,9 @@ final class ClientConnection: EventSource {
 
     let descriptor: Int32
     let remote: String
-    // The loop owns every connection it serves and outlives them.
-    private unowned let loop: EventLoop
+    // unowned(unsafe): the loop holds every connection it serves (registrations, pool) and lives until its thread
+    // ends, after the last of them; skipping the unowned reference count matters on this path.
+    private unowned(unsafe) let loop: EventLoop
     private let parser = MessageParser(.request)
     private var phase = Phase.reading
 
@@ -512,7 +513,9 @@ final class ClientConnection: EventSource {
         var named: Set<[UInt8]> = []
         for span in parser.spans where ASCII.equalIgnoringCase(head[span.name], "connection") {
             for token in head[span.value].split(separator: UInt8(ascii: ",")) {
-                named.insert(ASCII.lowercased(ASCII.trimmed(token)))
+                // `keep-alive` and `close` are the usual options, and name no field that is not dropped anyway.
+                let option = ASCII.trimmed(token)
+                if !HopByHop.isConnectionKeyword(option) { named.insert(ASCII.lowercased(option)) }
             }
         }
         let added = exchange.upstream.responseHeaders

@@ -13,6 +13,12 @@ enum HopByHop {
         names.contains { HTTPHeaders.sameName($0, name) }
     }
 
+    /// Whether a Connection option is `close`, `keep-alive` or one of `names`: options that name no field which
+    /// would not be dropped anyway.
+    static func isConnectionKeyword(_ option: ArraySlice<UInt8>) -> Bool {
+        ASCII.equalIgnoringCase(option, "close") || contains(bytes: option)
+    }
+
     /// Whether the field name `bytes` is one of `names`, in any case.
     static func contains(bytes: ArraySlice<UInt8>) -> Bool {
         names.contains { ASCII.equalIgnoringCase(bytes, $0) }
@@ -26,7 +32,8 @@ enum HopByHop {
         var named: Set<String> = []
         for field in fields where HTTPHeaders.sameName(field.name, "connection") {
             for option in field.value.utf8.split(separator: UInt8(ascii: ",")) {
-                named.insert(String(decoding: ASCII.trimmed(ArraySlice(option)), as: UTF8.self).lowercased())
+                let trimmed = ASCII.trimmed(ArraySlice(option))
+                if !isConnectionKeyword(trimmed) { named.insert(String(decoding: trimmed, as: UTF8.self).lowercased()) }
             }
         }
         return fields.filter { field in

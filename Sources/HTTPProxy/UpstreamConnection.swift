@@ -17,8 +17,9 @@ final class UpstreamConnection: EventSource {
 
     let descriptor: Int32
     let address: UpstreamAddress
-    // The loop owns every connection it serves and outlives them.
-    private unowned let loop: EventLoop
+    // unowned(unsafe): the loop holds every connection it serves (registrations, pool) and lives until its thread
+    // ends, after the last of them; skipping the unowned reference count matters on this path.
+    private unowned(unsafe) let loop: EventLoop
     private let parser = MessageParser(.response)
     private var phase: Phase
     private var exchange: Exchange?
