@@ -32,6 +32,9 @@ final class UpstreamConnection: EventSource {
     private var inputReady = false
     private var peerClosed = false
     private var readPaused = false
+    /// True once sending the request failed; what the upstream answered, if anything, is still relayed.
+    private var requestCut = false
+    private var cutReason: String?
     private var connectDeadline: ContinuousClock.Instant?
     private var idleDeadline: ContinuousClock.Instant?
 
@@ -180,6 +183,7 @@ final class UpstreamConnection: EventSource {
     // MARK: - Writing and reading
 
     private func flush() {
+        guard !requestCut else { return }
         while outputSent < output.count {
             let result = output.withUnsafeBytes {
                 Socket.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[outputSent...]))
@@ -189,12 +193,14 @@ final class UpstreamConnection: EventSource {
                 outputSent += count
             case .wouldBlock:
                 return
-            case .endOfStream, .failed(_):
-                if case .failed(let reason) = result {
-                    fail(UpstreamFailure(.reset, detail: "sending the request failed: \(reason)"))
-                } else {
-                    fail(UpstreamFailure(.reset, detail: "the upstream closed the connection"))
-                }
+            case .endOfStream, .failed:
+                // An upstream may refuse a request before reading all of it (a 413 for a body over its limit) and
+                // close: its answer may already be waiting, so it is read before the exchange is given up. With no
+                // answer the read side reports the failure.
+                requestCut = true
+                if case .failed(let reason) = result { cutReason = reason }
+                inputReady = true
+                readResponse()
                 return
             }
         }
@@ -224,7 +230,7 @@ final class UpstreamConnection: EventSource {
                         UpstreamFailure(.reset, detail: "the upstream closed the connection before the response ended"))
                 }
             case .failed(let reason):
-                fail(UpstreamFailure(.reset, detail: reason))
+                fail(UpstreamFailure(.reset, detail: cutReason.map { "sending the request failed: \($0)" } ?? reason))
             }
         }
         client?.flush()
@@ -270,7 +276,8 @@ final class UpstreamConnection: EventSource {
     /// The response ended: the connection goes back to the pool if the upstream keeps it open.
     private func complete(reusable: Bool) {
         guard let exchange, let client else { return }
-        let keep = reusable && parser.keepsAlive && !peerClosed
+        // A connection whose request was not wholly sent is out of step with its upstream.
+        let keep = reusable && parser.keepsAlive && !peerClosed && !requestCut && outputSent == output.count
         parser.resume()
         self.exchange = nil
         self.client = nil

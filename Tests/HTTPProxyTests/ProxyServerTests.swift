@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import HTTPTypes
 import Logging
 import Synchronization
@@ -306,6 +307,24 @@ func waitFor(_ condition: () -> Bool) async {
                 #expect(outcome.status == 503 ? outcome.completed : !outcome.completed, "logged as the client saw it")
             }
         }
+    }
+
+    @Test("an upstream that refuses a body before reading it all has its answer relayed, not a 503 for the cut")
+    func earlyRefusalRelayed() async throws {
+        let upstream = try HTTPServer(
+            configuration: .init(
+                host: "127.0.0.1", port: 0, maxBodySize: 1 << 20, logger: Logger(label: "upstream", level: .error))
+        ) { _ in .text("read it all") }
+        try await withProxy(upstream: upstream.port, configure: { $0.maxBodySize = 32 << 20 }) { port, handler in
+            for size in [2 << 20, 8 << 20, 16 << 20] {
+                let client = try RawConnection(port: port, timeout: .seconds(20))
+                client.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: \(size)\r\n\r\n")
+                client.send([UInt8](repeating: UInt8(ascii: "a"), count: size))
+                let response = client.readUntil { holdsWholeResponses($0, count: 1) }
+                #expect(response.hasPrefix("HTTP/1.1 413 "), "\(size) bytes: \(response.prefix(300))")
+            }
+        }
+        await upstream.stop()
     }
 
     @Test("bytes that are not UTF-8 in the target or a field are refused, not forwarded altered")
