@@ -211,6 +211,12 @@ final class ClientConnection: EventSource {
 
     private func requestHead() -> MessageParser.HeadVerdict {
         headReceived = true
+        // Each field costs its name, its value and about four bytes of punctuation on the wire.
+        let headSize = parser.target.count + parser.headBytes.count + 4 * parser.spans.count
+        if headSize > loop.shared.configuration.maxHeadSize {
+            rejection = Self.headTooLarge(limit: loop.shared.configuration.maxHeadSize)
+            return .refuse
+        }
         if let problem = headProblem() {
             rejection = problem
             return .refuse
@@ -285,10 +291,14 @@ final class ClientConnection: EventSource {
         bodyBytesHeld = 0
     }
 
+    private static func headTooLarge(limit: Int) -> ProxyResponse {
+        .json(["error": "the request's line and header fields are larger than \(limit >> 10) KiB"], status: 431)
+    }
+
     private func response(for failure: MessageParser.Failure) -> ProxyResponse {
         switch failure {
         case .headTooLarge:
-            .json(["error": "the request's header fields are larger than 80 KiB"], status: 431)
+            Self.headTooLarge(limit: min(loop.shared.configuration.maxHeadSize, 80 << 10))
         case .refused:
             rejection ?? .json(["error": "the request was refused"], status: 400)
         case .invalidFieldName(let name):

@@ -14,6 +14,9 @@ extension ProxyServer {
         public var idleTimeout: Duration
         /// The largest request body accepted; larger ones are answered 413.
         public var maxBodySize: Int
+        /// The largest request head (request line and header fields) accepted, 60 KiB as Envoy's default;
+        /// larger ones are answered 431.
+        public var maxHeadSize: Int
         /// Request bodies held at once by all connections together (each is held whole until its response ends);
         /// a body that would pass it is answered 503.
         public var bufferedBodyBudget: Int
@@ -33,7 +36,8 @@ extension ProxyServer {
         public init(
             host: String = "127.0.0.1", port: UInt16 = 0,
             eventLoops: Int = ProcessInfo.processInfo.activeProcessorCount,
-            idleTimeout: Duration = .seconds(15), maxBodySize: Int = 16 << 20, bufferedBodyBudget: Int = 256 << 20,
+            idleTimeout: Duration = .seconds(15), maxBodySize: Int = 16 << 20, maxHeadSize: Int = 60 << 10,
+            bufferedBodyBudget: Int = 256 << 20,
             connectionLimit: Int = 4096,
             idleUpstreamConnections: Int = 128, upstreamIdleTimeout: Duration = .seconds(10),
             shutdownGracePeriod: Duration = .seconds(5), logger: Logger = Logger(label: "proxy")
@@ -43,6 +47,7 @@ extension ProxyServer {
             self.eventLoops = max(1, eventLoops)
             self.idleTimeout = idleTimeout
             self.maxBodySize = maxBodySize
+            self.maxHeadSize = maxHeadSize
             self.bufferedBodyBudget = bufferedBodyBudget
             self.connectionLimit = connectionLimit
             self.idleUpstreamConnections = idleUpstreamConnections

@@ -46,6 +46,18 @@ private let echo: HTTPServer.Handler = { request in
         }
     }
 
+    @Test("a 50 KiB header field reaches the handler (the gateway lets heads up to 60 KiB through)")
+    func largeHead() async throws {
+        try await withServer(handler: echo) { server in
+            let big = String(repeating: "h", count: 50 << 10)
+            let request = HTTPClientRequest(
+                url: "http://127.0.0.1:\(server.port)/big", headers: ["X-Tierserve-Test": big])
+            let response = try await client.send(request)
+            #expect(response.status == .ok)
+            #expect(try response.decodeJSON(Echo.self).header == big)
+        }
+    }
+
     @Test("a body over the limit is answered 413 with a JSON message")
     func oversizeBody() async throws {
         let handlerRan = Atomic<Bool>(false)
