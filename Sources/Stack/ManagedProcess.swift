@@ -15,9 +15,13 @@ final class ManagedProcess: Sendable {
 
     /// Starts `executable` with `arguments` and `environment` added to this process's own.
     init(name: String, executable: URL, arguments: [String], environment: [String: String] = [:], logURL: URL) throws {
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        // Appended to, never replaced: the log of a piece that failed last time is still there after a restart.
+        if !FileManager.default.fileExists(atPath: logURL.path) {
+            FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        }
         let log = try FileHandle(forWritingTo: logURL)
         log.seekToEndOfFile()
+        log.write(Data("--- \(name) started by stack up at \(Date().ISO8601Format()) ---\n".utf8))
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -79,6 +83,9 @@ enum FreePort {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
+        // As the pieces' own servers do: a port whose last connections linger in TIME-WAIT is free to listen on.
+        var on: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")

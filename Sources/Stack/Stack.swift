@@ -133,12 +133,34 @@ public final class Stack: Sendable {
             guard let free = FreePort.pick() else { throw .setup("no free port on 127.0.0.1") }
             return free
         }
-        let clusterPort = try port(configuration.clusterPort)
-        let gatewayPort = try port(configuration.gatewayPort)
-        let tierPorts = ["free": try port(configuration.freePort), "premium": try port(configuration.premiumPort)]
+        // One port per piece: a port given twice would have a readiness probe answered by the wrong piece.
+        let requested = [
+            ("--cluster-port", configuration.clusterPort), ("--gateway-port", configuration.gatewayPort),
+            ("--free-port", configuration.freePort), ("--premium-port", configuration.premiumPort),
+            ("--grader-port", configuration.graderPort),
+        ].filter { $0.1 != 0 }
+        for (index, (flag, value)) in requested.enumerated() {
+            if let other = requested[..<index].first(where: { $0.1 == value }) {
+                throw .setup("\(other.0) and \(flag) are both \(value); give each piece its own port")
+            }
+        }
+        var taken = Set(requested.map(\.1))
+        func distinctPort(_ wanted: UInt16) throws(StackError) -> UInt16 {
+            guard wanted == 0 else { return try port(wanted) }
+            for _ in 0..<20 {
+                let picked = try port(0)
+                if taken.insert(picked).inserted { return picked }
+            }
+            throw .setup("no free port on 127.0.0.1")
+        }
+        let clusterPort = try distinctPort(configuration.clusterPort)
+        let gatewayPort = try distinctPort(configuration.gatewayPort)
+        let tierPorts = [
+            "free": try distinctPort(configuration.freePort), "premium": try distinctPort(configuration.premiumPort),
+        ]
         let manifests = configuration.repository.appendingPathComponent("Manifests")
         let client = HTTPClient(configuration: .init(connectTimeout: .seconds(1), timeout: .seconds(2)))
-        let graderPort = try port(configuration.graderPort)
+        let graderPort = try distinctPort(configuration.graderPort)
         let clusterManifests = try combinedManifests(configuration, state: state)
 
         // 1. The local cluster, with the job image mapped to this machine's job binary, models and data.
@@ -198,7 +220,9 @@ public final class Stack: Sendable {
         let gateway = try launch(
             "gateway", configuration,
             [
-                "--config", manifests.appendingPathComponent("envoy/envoy.yaml").path,
+                // Through the state directory's link to Manifests, so that the command line names the state
+                // directory, as every piece's does: `stack down` recognises its pieces by it.
+                "--config", clusterManifests.appendingPathComponent("tierserve/envoy/envoy.yaml").path,
                 "--listen", "127.0.0.1:\(gatewayPort)",
                 "--resolve", "free-tier-service.free-service.svc.cluster.local=127.0.0.1:\(tierPorts["free"] ?? 0)",
                 "--resolve",

@@ -46,18 +46,27 @@ if command == "down" {
     guard let data = FileManager.default.contents(atPath: stackFile.path),
         let addresses = try? JSONDecoder().decode(Stack.Addresses.self, from: data)
     else { fail("no stack is running from \(stateDirectory.path) (no readable stack.json)", status: 1) }
-    guard kill(addresses.supervisorPID, SIGTERM) == 0 else {
+    // The recorded supervisor counts only while that pid still runs a `stack` executable.
+    let supervisorCommand =
+        (try? String(contentsOfFile: "/proc/\(addresses.supervisorPID)/cmdline", encoding: .utf8)) ?? ""
+    let supervisorAlive =
+        supervisorCommand.split(separator: "\0").first.map { $0 == "stack" || $0.hasSuffix("/stack") } ?? false
+    guard supervisorAlive, kill(addresses.supervisorPID, SIGTERM) == 0 else {
         // The supervisor died without stopping its pieces: stop those still running from this state directory.
-        var stopped: [String] = []
-        for (name, pid) in (addresses.processes ?? [:]).sorted(by: { $0.key < $1.key }) {
+        // A recorded pid counts as a piece only while its command line names this state directory: the pid of a
+        // piece that ended may belong to another process by now.
+        let ours = (addresses.processes ?? [:]).filter { _, pid in
             let commandLine = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-            guard commandLine.contains(stateDirectory.lastPathComponent), kill(pid, SIGTERM) == 0 else { continue }
+            return commandLine.contains(stateDirectory.path + "/")
+        }
+        var stopped: [String] = []
+        for (name, pid) in ours.sorted(by: { $0.key < $1.key }) where kill(pid, SIGTERM) == 0 {
             stopped.append(name)
         }
-        for _ in 0..<50 where (addresses.processes ?? [:]).values.contains(where: { kill($0, 0) == 0 }) {
+        for _ in 0..<50 where ours.values.contains(where: { kill($0, 0) == 0 }) {
             usleep(100_000)
         }
-        for pid in (addresses.processes ?? [:]).values where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        for pid in ours.values where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(at: stackFile)
         let list = stopped.isEmpty ? "nothing was left running" : "stopped \(stopped.joined(separator: ", "))"
         FileHandle.standardError.write(
