@@ -28,6 +28,11 @@ func fail(_ message: String, status: Int32 = 2) -> Never {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--help" || arguments.first == "-h" || arguments.first == "help" {
+    print(usage)
+    print("Ports default to 8080 (gateway), 6443 (cluster), 5001 (free), 5002 (premium), 5000 (grader); 0 picks one.")
+    exit(0)
+}
 guard let command = arguments.first, ["up", "down"].contains(command) else { fail("expected up or down\n\(usage)") }
 arguments.removeFirst()
 
