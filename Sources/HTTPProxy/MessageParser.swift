@@ -162,6 +162,9 @@ final class MessageParser {
             return .failed(invalidName.map { .invalidFieldName($0) } ?? .refused)
         case HPE_CB_body:
             return .failed(.refused)
+        case HPE_INVALID_CONTENT_LENGTH:
+            // http-parser's own words ("invalid character") are wrong for a length that only overflows.
+            return .failed(.invalid("HPE_INVALID_CONTENT_LENGTH: Content-Length is not a valid length, or is repeated"))
         default:
             let name = String(cString: http_errno_name(code))
             let description = String(cString: http_errno_description(code))
