@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "KubernetesTests", dependencies: ["Kubernetes", "YAML"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "EnvoyConfig", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
+            dependencies: ["Gateway", "EnvoyConfig", "HTTPProxy", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),
         .testTarget(
             name: "HTTPProxyTests",
             dependencies: ["HTTPProxy", "HTTPServer", "HTTPClient", "HTTPTypes", "Logging"]),

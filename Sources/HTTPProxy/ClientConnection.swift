@@ -211,10 +211,20 @@ final class ClientConnection: EventSource {
 
     private func requestHead() -> MessageParser.HeadVerdict {
         headReceived = true
-        // Each field costs its name, its value and about four bytes of punctuation on the wire.
-        let headSize = parser.target.count + parser.headBytes.count + 4 * parser.spans.count
-        if headSize > loop.shared.configuration.maxHeadSize {
-            rejection = Self.headTooLarge(limit: loop.shared.configuration.maxHeadSize)
+        // Each field costs its name, its value and four bytes of punctuation on the wire; the request line its
+        // target, the method, the version and their spaces.
+        let configuration = loop.shared.configuration
+        let headSize = parser.target.count + parser.headBytes.count + 4 * parser.spans.count + 16
+        if headSize > configuration.maxHeadSize {
+            rejection = Self.headTooLarge(limit: configuration.maxHeadSize)
+            return .refuse
+        }
+        if parser.spans.count > configuration.maxHeaderCount {
+            rejection = .json(
+                [
+                    "error":
+                        "the request has \(parser.spans.count) header fields; at most \(configuration.maxHeaderCount) are accepted"
+                ], status: 431)
             return .refuse
         }
         if let problem = headProblem() {

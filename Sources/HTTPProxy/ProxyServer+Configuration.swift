@@ -17,6 +17,8 @@ extension ProxyServer {
         /// The largest request head (request line and header fields) accepted, 60 KiB as Envoy's default;
         /// larger ones are answered 431.
         public var maxHeadSize: Int
+        /// The most header fields a request may have, 100 as Envoy's default; more are answered 431.
+        public var maxHeaderCount: Int
         /// Request bodies held at once by all connections together (each is held whole until its response ends);
         /// a body that would pass it is answered 503.
         public var bufferedBodyBudget: Int
@@ -37,6 +39,7 @@ extension ProxyServer {
             host: String = "127.0.0.1", port: UInt16 = 0,
             eventLoops: Int = ProcessInfo.processInfo.activeProcessorCount,
             idleTimeout: Duration = .seconds(15), maxBodySize: Int = 16 << 20, maxHeadSize: Int = 60 << 10,
+            maxHeaderCount: Int = 100,
             bufferedBodyBudget: Int = 256 << 20,
             connectionLimit: Int = 4096,
             idleUpstreamConnections: Int = 128, upstreamIdleTimeout: Duration = .seconds(10),
@@ -48,6 +51,7 @@ extension ProxyServer {
             self.idleTimeout = idleTimeout
             self.maxBodySize = maxBodySize
             self.maxHeadSize = maxHeadSize
+            self.maxHeaderCount = maxHeaderCount
             self.bufferedBodyBudget = bufferedBodyBudget
             self.connectionLimit = connectionLimit
             self.idleUpstreamConnections = idleUpstreamConnections

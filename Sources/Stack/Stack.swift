@@ -78,6 +78,24 @@ public final class Stack: Sendable {
         public var processes: [String: Int32]?
     }
 
+    /// The supervisor and the pieces started so far, written to `pieces.json` as each piece starts, so that
+    /// `stack down` can stop them even if the supervisor dies before the stack is up (and `stack.json` written).
+    public struct Pieces: Codable, Sendable, Equatable {
+        /// The supervising process.
+        public var supervisorPID: Int32
+        /// Each piece's process id, by name.
+        public var processes: [String: Int32]
+
+        /// A record.
+        public init(supervisorPID: Int32, processes: [String: Int32]) {
+            self.supervisorPID = supervisorPID
+            self.processes = processes
+        }
+    }
+
+    /// The name of the pieces record in the state directory.
+    public static let piecesFileName = "pieces.json"
+
     /// The tiers: name, namespace and service account, as `Manifests/` declares them.
     static let tiers = [("free", "free-service", "free-tier"), ("premium", "premium-service", "premium-tier")]
 
@@ -103,6 +121,7 @@ public final class Stack: Sendable {
             return try await start(configuration, into: &started)
         } catch {
             for process in started.reversed() { await process.stop() }
+            try? FileManager.default.removeItem(at: configuration.stateDirectory.appendingPathComponent(piecesFileName))
             throw error
         }
     }
@@ -359,6 +378,8 @@ public final class Stack: Sendable {
             configuration.logger.info("stopped", ["process": process.name, "status": process.exitStatus ?? -1])
         }
         try? FileManager.default.removeItem(at: configuration.stateDirectory.appendingPathComponent("stack.json"))
+        try? FileManager.default.removeItem(
+            at: configuration.stateDirectory.appendingPathComponent(Self.piecesFileName))
     }
 
     /// The first piece that has exited on its own, with its status and last log lines; nil while all run.
@@ -386,6 +407,11 @@ public final class Stack: Sendable {
                 name: name, executable: url, arguments: arguments, logURL: logs.appendingPathComponent("\(name).log"))
             started.append(process)
             configuration.logger.info("started", ["process": name, "pid": process.processIdentifier])
+            let pieces = Pieces(
+                supervisorPID: getpid(),
+                processes: Dictionary(uniqueKeysWithValues: started.map { ($0.name, $0.processIdentifier) }))
+            let record = logs.deletingLastPathComponent().appendingPathComponent(piecesFileName)
+            try? JSONEncoder().encode(pieces).write(to: record, options: .atomic)
             return process
         } catch {
             throw .setup("cannot start \(url.path): \(error.localizedDescription)")

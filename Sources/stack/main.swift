@@ -44,51 +44,84 @@ do {
 } catch {
     fail("\(error.message)\n\(usage)")
 }
+// One spelling of the directory for `up` and `down` alike (symlinks and `//` resolved): the pieces' command
+// lines carry it, and `down` recognises its pieces by it.
 let stateDirectory = URL(fileURLWithPath: options.value("state-dir") ?? "state", isDirectory: true)
+    .standardizedFileURL.resolvingSymlinksInPath()
 let stackFile = stateDirectory.appendingPathComponent("stack.json")
+let piecesFile = stateDirectory.appendingPathComponent(Stack.piecesFileName)
+
+/// Whether `pid` runs, and is not a zombie nobody has reaped.
+func isRunning(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+}
+
+/// Whether `pid` is a running `stack` executable.
+func isStackProcess(_ pid: Int32) -> Bool {
+    let commandLine = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+    let program = commandLine.split(separator: "\0").first ?? ""
+    return isRunning(pid) && (program == "stack" || program.hasSuffix("/stack"))
+}
 
 if command == "down" {
-    guard let data = FileManager.default.contents(atPath: stackFile.path),
+    // stack.json once the stack was up; the pieces file from the first piece started, should the supervisor have
+    // died during start-up.
+    let record: Stack.Pieces
+    if let data = FileManager.default.contents(atPath: stackFile.path),
         let addresses = try? JSONDecoder().decode(Stack.Addresses.self, from: data)
-    else { fail("no stack is running from \(stateDirectory.path) (no readable stack.json)", status: 1) }
-    // The recorded supervisor counts only while that pid still runs a `stack` executable.
-    let supervisorCommand =
-        (try? String(contentsOfFile: "/proc/\(addresses.supervisorPID)/cmdline", encoding: .utf8)) ?? ""
-    let supervisorAlive =
-        supervisorCommand.split(separator: "\0").first.map { $0 == "stack" || $0.hasSuffix("/stack") } ?? false
-    guard supervisorAlive, kill(addresses.supervisorPID, SIGTERM) == 0 else {
-        // The supervisor died without stopping its pieces: stop those still running from this state directory.
-        // A recorded pid counts as a piece only while its command line names this state directory: the pid of a
-        // piece that ended may belong to another process by now.
-        let ours = (addresses.processes ?? [:]).filter { _, pid in
-            let commandLine = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-            return commandLine.contains(stateDirectory.path + "/")
-        }
-        var stopped: [String] = []
-        for (name, pid) in ours.sorted(by: { $0.key < $1.key }) where kill(pid, SIGTERM) == 0 {
-            stopped.append(name)
-        }
-        for _ in 0..<50 where ours.values.contains(where: { kill($0, 0) == 0 }) {
+    {
+        record = Stack.Pieces(supervisorPID: addresses.supervisorPID, processes: addresses.processes ?? [:])
+    } else if let data = FileManager.default.contents(atPath: piecesFile.path),
+        let pieces = try? JSONDecoder().decode(Stack.Pieces.self, from: data)
+    {
+        record = pieces
+    } else {
+        fail("no stack is running from \(stateDirectory.path) (no readable stack.json)", status: 1)
+    }
+
+    // 1. A live supervisor stops its pieces itself and removes its files once they have all stopped.
+    if isStackProcess(record.supervisorPID), kill(record.supervisorPID, SIGTERM) == 0 {
+        for _ in 0..<600 where isStackProcess(record.supervisorPID) {
             usleep(100_000)
         }
-        for pid in ours.values where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(at: stackFile)
-        let list = stopped.isEmpty ? "nothing was left running" : "stopped \(stopped.joined(separator: ", "))"
-        FileHandle.standardError.write(
-            Data("stack: the supervisor (pid \(addresses.supervisorPID)) was gone; \(list)\n".utf8))
-        exit(0)
+        if !FileManager.default.fileExists(atPath: stackFile.path)
+            && !FileManager.default.fileExists(atPath: piecesFile.path)
+        {
+            print("stack down")
+            exit(0)
+        }
+        guard !isStackProcess(record.supervisorPID) else {
+            fail("the stack (pid \(record.supervisorPID)) did not stop within 60 s", status: 1)
+        }
     }
-    // The supervisor removes stack.json once every piece has stopped. (Waiting on the pid alone would hang
-    // where nothing reaps the exited supervisor: a zombie still answers kill(pid, 0).)
-    for _ in 0..<600 where FileManager.default.fileExists(atPath: stackFile.path) {
+
+    // 2. The supervisor is gone (killed, or it died): stop what it left. A recorded pid counts as a piece only
+    // while its command line names this state directory; the pid of a piece that ended may be another's now.
+    let ours = record.processes.filter { _, pid in
+        let commandLine = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+        return isRunning(pid) && commandLine.contains(stateDirectory.path + "/")
+    }
+    var stopped: [String] = []
+    for (name, pid) in ours.sorted(by: { $0.key < $1.key }) where kill(pid, SIGTERM) == 0 {
+        stopped.append(name)
+    }
+    for _ in 0..<50 where ours.values.contains(where: isRunning) {
         usleep(100_000)
     }
-    guard !FileManager.default.fileExists(atPath: stackFile.path) else {
-        fail("the stack (pid \(addresses.supervisorPID)) did not stop within 60 s; see \(addresses.logs)", status: 1)
-    }
-    print("stack down")
+    for pid in ours.values where isRunning(pid) { kill(pid, SIGKILL) }
+    try? FileManager.default.removeItem(at: stackFile)
+    try? FileManager.default.removeItem(at: piecesFile)
+    let list = stopped.isEmpty ? "nothing was left running" : "stopped \(stopped.joined(separator: ", "))"
+    FileHandle.standardError.write(Data("stack: the supervisor (pid \(record.supervisorPID)) was gone; \(list)\n".utf8))
     exit(0)
 }
+
+// Output goes to a terminal or a pipe; a reader that went away must not kill the supervisor before it has
+// stopped its pieces (writes then just fail).
+signal(SIGPIPE, SIG_IGN)
 
 func port(_ name: String, _ defaultValue: Int) -> UInt16 {
     do {

@@ -2,6 +2,7 @@ import EnvoyConfig
 import Foundation
 import Gateway
 import HTTPClient
+import HTTPProxy
 import HTTPServer
 import HTTPTypes
 import Logging
