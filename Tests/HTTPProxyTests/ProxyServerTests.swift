@@ -295,7 +295,7 @@ func waitFor(_ condition: () -> Bool) async {
         try await withProxy(upstream: upstream.port) { port, handler in
             for _ in 0..<10 {
                 let client = try RawConnection(port: port)
-                client.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+                client.send("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
                 let response = client.readToEnd()
                 // Whether the head went out before the hang-up was seen depends on how the bytes arrived.
                 if response.hasPrefix("HTTP/1.1 503 ") {
