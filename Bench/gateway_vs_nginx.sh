@@ -7,10 +7,10 @@
 # adds to the direct p50, and the gateway's ratios to nginx against the targets (at least half of nginx's
 # throughput; p50 added latency at most twice nginx's).
 #
-# Both proxies get the same number of worker threads (nginx's worker_processes, the gateway's --concurrency):
-# one per core unless --workers says otherwise.
+# Both proxies get the same number of workers (nginx's worker_processes, the gateway's --concurrency): one per
+# core by default, as both deploy. `--workers 1,2` runs the comparison once per count in the one invocation.
 #
-#   Bench/gateway_vs_nginx.sh [--gateway .build/release/gateway] [--seconds 10] [--connections 64] [--workers N]
+#   Bench/gateway_vs_nginx.sh [--gateway .build/release/gateway] [--seconds 10] [--connections 64] [--workers N[,N...]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,12 +31,23 @@ for tool in nginx wrk; do
     command -v "$tool" >/dev/null || { echo "gateway_vs_nginx: $tool is missing; apt-get install nginx-light wrk" >&2; exit 2; }
 done
 [[ -x $gateway ]] || { echo "gateway_vs_nginx: $gateway is missing; swift build -c release --product gateway" >&2; exit 2; }
+if [[ $workers == *,* ]]; then
+    status=0
+    for count in $(tr ',' '\n' <<<"$workers" | awk '!seen[$0]++'); do
+        "$0" --gateway "$gateway" --seconds "$seconds" --connections "$connections" --workers "$count" || status=1
+        echo
+    done
+    exit "$status"
+fi
+[[ $workers =~ ^[1-9][0-9]*$ ]] || { echo "gateway_vs_nginx: --workers takes numbers such as 1,2" >&2; exit 2; }
 
 work=$(mktemp -d)
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    for name in upstream proxy; do
+        [[ -f $work/$name.pid ]] && kill "$(cat "$work/$name.pid")" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,18 +55,29 @@ trap cleanup EXIT
 upstream=18501
 proxy=18502
 front=18503
-cat >"$work/nginx.conf" <<CONF
-worker_processes $workers;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
+# The upstream is an nginx of its own with one worker per core, whatever the proxies get, so that the proxies'
+# worker count never changes what they proxy to.
+cat >"$work/upstream.conf" <<CONF
+worker_processes $(nproc);
+pid $work/upstream.pid;
+error_log $work/upstream-error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
-    upstream tier { server 127.0.0.1:$upstream; keepalive 128; }
     server {
         listen 127.0.0.1:$upstream;
         location / { default_type application/json; return 200 '{"job_name":"free-job-bench","status":"submitted"}'; }
     }
+}
+CONF
+cat >"$work/proxy.conf" <<CONF
+worker_processes $workers;
+pid $work/proxy.pid;
+error_log $work/proxy-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    upstream tier { server 127.0.0.1:$upstream; keepalive 128; }
     server {
         listen 127.0.0.1:$proxy;
         location /free {
@@ -66,7 +88,8 @@ http {
     }
 }
 CONF
-nginx -c "$work/nginx.conf" -p "$work"
+nginx -c "$work/upstream.conf" -p "$work"
+nginx -c "$work/proxy.conf" -p "$work"
 
 cat >"$work/envoy.yaml" <<CONF
 static_resources:
@@ -134,4 +157,5 @@ throughput = g_rps / n_rps
 latency = g_added / n_added
 print(f"throughput: gateway/nginx = {throughput:.2f} (target >= 0.50: {'PASS' if throughput >= 0.5 else 'BELOW'})")
 print(f"p50 added latency: gateway/nginx = {latency:.2f} (target <= 2.00: {'PASS' if latency <= 2 else 'BELOW'})")
+sys.exit(0 if throughput >= 0.5 and latency <= 2 else 1)
 PY
