@@ -58,10 +58,10 @@ public struct HTTPResponse: Sendable {
         HTTPResponse(status: status, headers: ["Content-Type": contentType], body: .stream(chunks))
     }
 
-    /// A JSON error body `{"code":N,"message":"..."}` with the given status.
+    /// A JSON error body `{"code":N,"error":"..."}` with the given status, keys in a stable order.
     public static func error(_ status: HTTPStatus, message: String) -> HTTPResponse {
         let body = ErrorBody(error: message, code: status.code)
-        let bytes = (try? JSONEncoder().encode(body)).map(Array.init) ?? Array("{}".utf8)
+        let bytes = (try? makeJSONEncoder().encode(body)).map(Array.init) ?? Array("{}".utf8)
         return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: .bytes(bytes))
     }
 
