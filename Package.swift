@@ -118,7 +118,9 @@ let package = Package(
             ]),
         .testTarget(
             name: "KubernetesClientTests",
-            dependencies: ["KubernetesClient", "Kubernetes", "HTTPClient", "HTTPServer", "HTTPTypes", "Logging"]),
+            dependencies: [
+                "KubernetesClient", "Kubernetes", "HTTPClient", "HTTPServer", "HTTPTestSupport", "HTTPTypes", "Logging",
+            ]),
         .testTarget(
             name: "LocalClusterTests",
             dependencies: [

@@ -1,12 +1,13 @@
 import Foundation
 import HTTPServer
+import HTTPTestSupport
 import KubernetesClient
 import Testing
 
 @Suite struct TLSTests {
     @Test("a server with a self-signed certificate is trusted through CA data, and refused without it")
     func selfSignedCertificate() async throws {
-        let certificate = try await TestCertificate.make()
+        let certificate = try TestCertificate.make()
         let tls = HTTPServer.Configuration.TLS(
             certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
         try await withMockServer(tls: tls) { _ in
@@ -32,7 +33,7 @@ import Testing
 
     @Test("a kubeconfig's certificate-authority-data makes the server trusted")
     func kubeconfigCertificateAuthority() async throws {
-        let certificate = try await TestCertificate.make()
+        let certificate = try TestCertificate.make()
         let tls = HTTPServer.Configuration.TLS(
             certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
         try await withMockServer(tls: tls) { _ in

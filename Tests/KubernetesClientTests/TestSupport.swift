@@ -108,29 +108,3 @@ func write(_ text: String, to path: String, executable: Bool = false) throws {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
     }
 }
-
-/// A self-signed certificate for 127.0.0.1 and its key, made by the `openssl` command.
-struct TestCertificate {
-    var certificatePEM: String
-    var privateKeyPEM: String
-
-    static func make() async throws -> TestCertificate {
-        try await withTemporaryDirectory { directory in
-            let key = "\(directory)/key.pem"
-            let certificate = "\(directory)/cert.pem"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1",
-            ]
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            return TestCertificate(
-                certificatePEM: try String(contentsOfFile: certificate, encoding: .utf8),
-                privateKeyPEM: try String(contentsOfFile: key, encoding: .utf8))
-        }
-    }
-}
