@@ -227,7 +227,8 @@ final class ClientConnection: EventSource {
                 ], status: 431)
             return .refuse
         }
-        if let problem = headProblem() {
+        let expectation = parser.value(of: "expect")
+        if let problem = headProblem(expectation: expectation) {
             rejection = problem
             return .refuse
         }
@@ -241,8 +242,8 @@ final class ClientConnection: EventSource {
             // Memory is committed as bytes arrive, not on the client's word.
             body.reserveCapacity(Int(min(length, 64 << 10)))
         }
-        let expectsContinue = parser.value(of: "expect").map { HTTPHeaders.sameName($0, "100-continue") } ?? false
-        if expectsContinue && parser.isHTTP11 {
+        // headProblem refused any expectation other than 100-continue.
+        if expectation != nil && parser.isHTTP11 {
             // The body is read here, not upstream, so the go-ahead comes from here too.
             output.append("HTTP/1.1 100 Continue\r\n\r\n")
             flush()
@@ -251,7 +252,7 @@ final class ClientConnection: EventSource {
     }
 
     /// What makes a request head unacceptable whatever its route: RFC 9112's rules on the version and on Host.
-    private func headProblem() -> ProxyResponse? {
+    private func headProblem(expectation: String?) -> ProxyResponse? {
         let version = parser.version
         guard version.major == 1 else {
             return .json(
@@ -263,7 +264,7 @@ final class ClientConnection: EventSource {
             return .json(
                 ["error": "Transfer-Encoding \(coding) is not supported; send chunked or a length"], status: 501)
         }
-        if let expectation = parser.value(of: "expect"), !HTTPHeaders.sameName(expectation, "100-continue") {
+        if let expectation, !HTTPHeaders.sameName(expectation, "100-continue") {
             return .json(["error": "Expect: \(expectation) cannot be met; only 100-continue is"], status: 417)
         }
         return hostProblem().map { .json(["error": $0], status: 400) }

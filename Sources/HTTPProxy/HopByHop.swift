@@ -24,9 +24,8 @@ enum HopByHop {
         names.contains { ASCII.equalIgnoringCase(bytes, $0) }
     }
 
-    /// The fields of `fields` to relay: without hop-by-hop fields or those the `Connection` field names, except
-    /// those in `kept`.
-    static func relayed(_ fields: [HTTPHeaders.Field], keeping kept: [String] = []) -> [HTTPHeaders.Field] {
+    /// The fields of `fields` to relay: without hop-by-hop fields or those the `Connection` field names.
+    static func relayed(_ fields: [HTTPHeaders.Field]) -> [HTTPHeaders.Field] {
         // The names Connection lists, lower-cased into a set: a head may list thousands, and each field is looked
         // up once, so the cost stays linear in the head's size.
         var named: Set<String> = []
@@ -37,8 +36,7 @@ enum HopByHop {
             }
         }
         return fields.filter { field in
-            if kept.contains(where: { HTTPHeaders.sameName($0, field.name) }) { return true }
-            return !contains(field.name) && (named.isEmpty || !named.contains(field.name.lowercased()))
+            !contains(field.name) && (named.isEmpty || !named.contains(field.name.lowercased()))
         }
     }
 }

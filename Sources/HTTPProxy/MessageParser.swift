@@ -218,15 +218,6 @@ final class MessageParser {
         return fields
     }
 
-    /// The header fields as strings, for whoever needs them as such (the request side; responses are relayed
-    /// from the bytes).
-    var fields: [HTTPHeaders.Field] {
-        spans.map { span in
-            HTTPHeaders.Field(
-                name: String(utf8Bytes: headBytes[span.name]), value: String(utf8Bytes: headBytes[span.value]))
-        }
-    }
-
     /// The value of the first field called `name` (any case), as text.
     func value(of name: String) -> String? {
         spans.first { ASCII.equalIgnoringCase(headBytes[$0.name], name) }.map { String(utf8Bytes: headBytes[$0.value]) }
