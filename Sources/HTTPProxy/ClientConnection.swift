@@ -424,21 +424,20 @@ final class ClientConnection: EventSource {
 
     /// Writes what the kernel takes; the rest waits for the socket's next writable edge.
     func flush() {
-        while outputSent < output.count {
-            let result = output.withUnsafeBytes {
-                Socket.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[outputSent...]))
-            }
-            switch result {
-            case .bytes(let count):
-                outputSent += count
-                deadline = loop.now + loop.shared.configuration.idleTimeout
-                if case .relaying = phase, outputSent > relayStart { relayWritten = true }
-            case .wouldBlock:
-                return
-            case .endOfStream, .failed:
-                abort()
-                return
-            }
+        let before = outputSent
+        let drained = Socket.drain(descriptor, output, sent: &outputSent)
+        if outputSent > before {
+            deadline = loop.now + loop.shared.configuration.idleTimeout
+            if case .relaying = phase, outputSent > relayStart { relayWritten = true }
+        }
+        switch drained {
+        case .done:
+            break
+        case .blocked:
+            return
+        case .failed:
+            abort()
+            return
         }
         if output.capacity > 4 * Self.relayBacklogLimit { output = [] } else { output.removeAll(keepingCapacity: true) }
         outputSent = 0

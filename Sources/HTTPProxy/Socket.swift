@@ -40,6 +40,31 @@ enum Socket {
         return recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
     }
 
+    /// How far writing out a buffer got.
+    enum Drain {
+        /// Every byte was taken.
+        case done
+        /// The kernel takes no more for now; the socket's next writable edge says when to go on.
+        case blocked
+        /// The connection failed, with the system's reason, or nil when the peer had closed it.
+        case failed(String?)
+    }
+
+    /// Writes `bytes` from `sent` on, advancing `sent`, until all are taken or the kernel takes no more.
+    static func drain(_ descriptor: Int32, _ bytes: [UInt8], sent: inout Int) -> Drain {
+        while sent < bytes.count {
+            let start = sent
+            let result = bytes.withUnsafeBytes { write(descriptor, UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            switch result {
+            case .bytes(let count): sent += count
+            case .wouldBlock: return .blocked
+            case .endOfStream: return .failed(nil)
+            case .failed(let reason): return .failed(reason)
+            }
+        }
+        return .done
+    }
+
     /// Turns off Nagle's algorithm: responses are written whole, and waiting for more would only add latency.
     static func setNoDelay(_ descriptor: Int32) {
         var on: Int32 = 1

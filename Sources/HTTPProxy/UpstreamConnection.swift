@@ -184,25 +184,20 @@ final class UpstreamConnection: EventSource {
 
     private func flush() {
         guard !requestCut else { return }
-        while outputSent < output.count {
-            let result = output.withUnsafeBytes {
-                Socket.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[outputSent...]))
-            }
-            switch result {
-            case .bytes(let count):
-                outputSent += count
-            case .wouldBlock:
-                return
-            case .endOfStream, .failed:
-                // An upstream may refuse a request before reading all of it (a 413 for a body over its limit) and
-                // close: its answer may already be waiting, so it is read before the exchange is given up. With no
-                // answer the read side reports the failure.
-                requestCut = true
-                if case .failed(let reason) = result { cutReason = reason }
-                inputReady = true
-                readResponse()
-                return
-            }
+        switch Socket.drain(descriptor, output, sent: &outputSent) {
+        case .done:
+            break
+        case .blocked:
+            return
+        case .failed(let reason):
+            // An upstream may refuse a request before reading all of it (a 413 for a body over its limit) and
+            // close: its answer may already be waiting, so it is read before the exchange is given up. With no
+            // answer the read side reports the failure.
+            requestCut = true
+            cutReason = reason
+            inputReady = true
+            readResponse()
+            return
         }
         output.removeAll(keepingCapacity: output.capacity <= 1 << 20)
         outputSent = 0
